@@ -1,0 +1,1 @@
+"""Configuration, store, batch runs, CLI and the review service of branchwatch."""

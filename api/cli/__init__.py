@@ -1,0 +1,1 @@
+"""The ``branchwatch`` command line: one module per command group."""

@@ -1,0 +1,5 @@
+"""``python -m api.cli`` runs the ``branchwatch`` command line."""
+
+from api.cli.main import app
+
+app(prog_name="branchwatch")

@@ -1,0 +1,149 @@
+"""The ``branchwatch`` command line."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from api.cli.events import events_app
+from api.cli.notices import notices, report
+from api.cli.reference import reference_app
+from api.cli.score import score
+from api.cli.serve import serve
+from api.cli.users import users_app
+from api.config import ConfigError, load_config
+
+logger = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="branchwatch",
+    help="Compliance checks of bank-branch CCTV against service standards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(events_app, name="events")
+app.add_typer(reference_app, name="reference")
+app.command()(score)
+app.add_typer(users_app, name="users")
+app.command()(serve)
+app.command()(notices)
+app.command()(report)
+console = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="BRANCHWATCH_DB",
+        help="SQLAlchemy URL of the store (default: sqlite file in the work folder).",
+    ),
+]
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
+    )
+    for noisy in ("ultralytics", "alembic", "matplotlib", "PIL", "numexpr"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to write branchwatch.yaml into.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example configuration to DIRECTORY/branchwatch.yaml."""
+    target = directory / "branchwatch.yaml"
+    if target.exists() and not force:
+        console.print(f"[red]{target} exists; use --force to overwrite[/red]")
+        raise typer.Exit(2)
+    directory.mkdir(parents=True, exist_ok=True)
+    text = resources.files("api.config").joinpath("example.yaml").read_text(encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
+    console.print(f"wrote {target}")
+
+
+@app.command()
+def check(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Configuration file.")],
+) -> None:
+    """Validate a configuration file and report every problem with its line."""
+    try:
+        site = load_config(config)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    cameras = sum(len(b.cameras) for b in site.branches)
+    console.print(f"{config}: ok ({len(site.branches)} branches, {cameras} cameras)")
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Export files or folders to scan.")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="Configuration file.")],
+    db: DbOption = None,
+    work: Annotated[
+        Path | None,
+        typer.Option(help="Folder for timelines and evidence (default: next to the database)."),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=0, help="Workers: processes, or Ray actors (0: one per core / CPU)."),
+    ] = 0,
+    executor: Annotated[
+        str,
+        typer.Option(help="Where files are analysed: local (process pool) or ray (a cluster)."),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster address (HOST:PORT or ray://HOST:PORT); default: local."),
+    ] = None,
+) -> None:
+    """Run the nightly batch over DVR exports: sample, detect, track, apply rules, store.
+
+    A killed run resumes when started again with the same command; several machines may scan
+    into one PostgreSQL database at once.
+    """
+    from api.batch import ScanOptions, run_scan, summary_exit_code
+
+    try:
+        site = load_config(config)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    if executor not in ("local", "ray"):
+        console.print(f"[red]--executor must be local or ray, not {executor!r}[/red]")
+        raise typer.Exit(2)
+    if address is not None and executor != "ray":
+        console.print("[red]--address needs --executor ray[/red]", highlight=False)
+        raise typer.Exit(2)
+    options = ScanOptions.build(
+        db_url=db, work_dir=work, workers=workers, executor=executor, address=address
+    )
+    summary = run_scan(site, config, paths, options, console=console)
+    raise typer.Exit(summary_exit_code(summary))
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path, typer.Option(help="Folder for footage, config, database, evidence.")
+    ] = Path("branchwatch-demo"),
+    duration: Annotated[int, typer.Option(min=120, max=3600, help="Seconds of footage.")] = 600,
+) -> None:
+    """Generate sample footage of one branch, scan it with the real model, print a scorecard."""
+    from api.demo import run_demo
+
+    raise typer.Exit(run_demo(out, duration, console=console))

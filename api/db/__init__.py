@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy tables, engine and session helpers, migrations (``api/migrations``)."""

@@ -1,0 +1,219 @@
+"""Where units are analysed: one :class:`Executor` interface, a local process pool and Ray.
+
+The driver claims units and submits :class:`UnitJob` values; an executor analyses them in its
+workers (each loads the pose model once) and streams :class:`UnitResult` values back. The driver
+alone writes to the store. Bad input (:class:`vision.probe.VideoError`) comes back as
+``bad_input`` and is not retried; anything else that goes wrong in a worker, a worker process
+killed mid-file included, comes back as ``error`` and the driver retries it with back-off.
+
+Ray is imported only when the ``ray`` executor is chosen (:mod:`api.runs.ray_executor`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from api.config import SiteConfig
+
+logger = logging.getLogger(__name__)
+
+
+class ExecutorKind(StrEnum):
+    """Executors ``branchwatch scan --executor`` accepts."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
+class Outcome(StrEnum):
+    """How the analysis of one unit ended."""
+
+    OK = "ok"
+    BAD_INPUT = "bad_input"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class UnitJob:
+    """What a worker needs to analyse one unit."""
+
+    unit_id: int
+    path: str
+    branch: str
+    camera: str
+    start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    """What a worker sends back: the timeline as ``.npz`` bytes, written by the driver."""
+
+    unit_id: int
+    outcome: Outcome
+    reason: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
+    timeline: bytes = b""
+
+
+class WorkerState:
+    """A worker's loaded pose detector, built once per worker process or actor."""
+
+    def __init__(self, site: SiteConfig, threads: int) -> None:
+        from vision.detector import PoseDetector
+
+        self.site = site
+        self.detector = PoseDetector(site.detector, threads=threads)
+
+    def analyse(self, job: UnitJob) -> UnitResult:
+        """Analyse one unit; bad input and other errors are returned, not raised."""
+        from vision.pipeline import analyse_file
+        from vision.probe import VideoError
+
+        try:
+            branch = self.site.branch(job.branch)
+            camera = branch.camera(job.camera)
+            timeline, stats = analyse_file(
+                job.path, branch.id, camera, job.start, self.site.sampling, self.detector
+            )
+            with tempfile.TemporaryDirectory(prefix="branchwatch-unit-") as tmp:
+                path = Path(tmp) / "timeline.npz"
+                timeline.save(path)
+                data = path.read_bytes()
+        except VideoError as exc:
+            return UnitResult(job.unit_id, Outcome.BAD_INPUT, str(exc))
+        except Exception as exc:  # worker boundary: the driver decides whether to retry
+            logger.exception("unit %d (%s) failed", job.unit_id, job.path)
+            return UnitResult(job.unit_id, Outcome.ERROR, f"{type(exc).__name__}: {exc}")
+        return UnitResult(job.unit_id, Outcome.OK, stats=stats.as_dict(), timeline=data)
+
+
+class Executor(ABC):
+    """Runs units in workers; at most :attr:`slots` at a time."""
+
+    slots: int
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start the workers (they load the model)."""
+
+    @abstractmethod
+    def submit(self, job: UnitJob) -> None:
+        """Queue one unit; the caller keeps at most :attr:`slots` in flight."""
+
+    @abstractmethod
+    def results(self, timeout_s: float) -> list[UnitResult]:
+        """Results finished since the last call, waiting up to ``timeout_s`` for the first."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop the workers."""
+
+
+def threads_per_worker(workers: int) -> int:
+    """Intra-op threads of each worker so that the workers together use every core."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+# --- local process pool ------------------------------------------------------------------
+
+_STATE: list[WorkerState] = []
+
+
+def _init_local(site: SiteConfig, threads: int) -> None:
+    _STATE.append(WorkerState(site, threads))
+
+
+def _analyse_local(job: UnitJob) -> UnitResult:
+    return _STATE[0].analyse(job)
+
+
+class LocalExecutor(Executor):
+    """A pool of worker processes on this machine, one per core by default.
+
+    A worker that dies (kill -9, out of memory) breaks the pool: every unit in flight comes
+    back as an error and the pool is started again.
+
+    Args:
+        site: Configuration the workers analyse with.
+        workers: Worker processes.
+    """
+
+    def __init__(self, site: SiteConfig, workers: int) -> None:
+        self.site = site
+        self.slots = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: dict[Future[UnitResult], UnitJob] = {}
+
+    def start(self) -> None:
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.slots,
+            mp_context=get_context("spawn"),
+            initializer=_init_local,
+            initargs=(self.site, threads_per_worker(self.slots)),
+        )
+
+    def submit(self, job: UnitJob) -> None:
+        if self._pool is None:
+            self.start()
+        assert self._pool is not None
+        self._futures[self._pool.submit(_analyse_local, job)] = job
+
+    def results(self, timeout_s: float) -> list[UnitResult]:
+        if not self._futures:
+            return []
+        done, _ = wait(self._futures, timeout=timeout_s, return_when=FIRST_COMPLETED)
+        out: list[UnitResult] = []
+        broken = False
+        for fut in done:
+            job = self._futures.pop(fut)
+            try:
+                out.append(fut.result())
+            except BrokenProcessPool:
+                broken = True
+                out.append(UnitResult(job.unit_id, Outcome.ERROR, "worker process died"))
+            except Exception as exc:  # pickling or pool failure of this unit only
+                out.append(UnitResult(job.unit_id, Outcome.ERROR, f"{type(exc).__name__}: {exc}"))
+        if broken:
+            logger.warning("a worker process died; restarting the pool")
+            for job in self._futures.values():
+                out.append(UnitResult(job.unit_id, Outcome.ERROR, "worker process died"))
+            self._futures.clear()
+            self.close()
+            self.start()
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def make_executor(
+    kind: ExecutorKind | str, site: SiteConfig, workers: int, address: str | None = None
+) -> Executor:
+    """Build the executor ``kind`` (``ray`` imports Ray here, and only here).
+
+    Args:
+        kind: ``local`` or ``ray``.
+        site: Configuration the workers analyse with.
+        workers: Local worker processes, or Ray actors (0 with Ray: one per CPU of the cluster).
+        address: Ray cluster address (``None``: start a Ray instance on this machine).
+    """
+    if ExecutorKind(kind) is ExecutorKind.RAY:
+        from api.runs.ray_executor import RayExecutor
+
+        return RayExecutor(site, workers, address)
+    if address is not None:
+        raise ValueError("--address only applies to --executor ray")
+    return LocalExecutor(site, workers or (os.cpu_count() or 1))

@@ -1,0 +1,1 @@
+"""Routers of the review service, one per resource."""

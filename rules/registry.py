@@ -1,0 +1,120 @@
+"""Registry of rules: each inspection item is a pure function registered by its code."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rules.hours import BusinessHours
+from rules.types import Event
+from vision.timeline import ObservationTimeline
+
+logger = logging.getLogger(__name__)
+
+
+class RuleParams(BaseModel):
+    """Base of every rule's parameter model; ``enabled`` is common to all."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="Whether the rule runs.")
+
+
+P = TypeVar("P", bound=RuleParams)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call of the queue machine (叫号机): which window called when (UTC epoch)."""
+
+    window_id: str
+    ts: float
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule knows besides the timeline: where and when the branch is open."""
+
+    branch: str
+    camera: str
+    tz: ZoneInfo
+    hours: BusinessHours
+    interval_s: float
+    calls: tuple[CallRecord, ...] = field(default_factory=tuple)
+    window: tuple[float, float] | None = None
+    """Stretch of time this run analyses (UTC epoch seconds). MISSING_FOOTAGE reports the
+    business hours inside it that no footage covers; ``None`` means the timeline's own span."""
+
+
+RuleFn = Callable[[ObservationTimeline, RuleContext, Any], list[Event]]
+
+
+@dataclass(frozen=True)
+class Rule(Generic[P]):
+    """A registered rule."""
+
+    code: str
+    version: str
+    params: type[P]
+    fn: Callable[[ObservationTimeline, RuleContext, P], list[Event]]
+
+
+_REGISTRY: dict[str, Rule[Any]] = {}
+
+
+def register(
+    code: str, params: type[P], version: str
+) -> Callable[
+    [Callable[[ObservationTimeline, RuleContext, P], list[Event]]],
+    Callable[[ObservationTimeline, RuleContext, P], list[Event]],
+]:
+    """Register a rule function under an inspection item code.
+
+    Example:
+        >>> @register("EXAMPLE_ITEM", RuleParams, "1")
+        ... def example(timeline, ctx, params):
+        ...     return []
+    """
+
+    def wrap(
+        fn: Callable[[ObservationTimeline, RuleContext, P], list[Event]],
+    ) -> Callable[[ObservationTimeline, RuleContext, P], list[Event]]:
+        if code in _REGISTRY and _REGISTRY[code].fn is not fn:
+            raise ValueError(f"rule {code!r} is registered twice")
+        _REGISTRY[code] = Rule(code=code, version=version, params=params, fn=fn)
+        return fn
+
+    return wrap
+
+
+def registered() -> dict[str, Rule[Any]]:
+    """All registered rules by code (loads the built-in rule modules first)."""
+    import rules.items  # noqa: F401  (registers the built-in rules)
+
+    return dict(_REGISTRY)
+
+
+def validate_rule_settings(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, RuleParams]:
+    """Validate per-item settings from the config into each rule's parameter model.
+
+    Items not mentioned get their defaults. Raises ``ValueError`` naming the item and field.
+    """
+    rules = registered()
+    unknown = sorted(set(settings) - set(rules))
+    if unknown:
+        raise ValueError(f"unknown inspection item(s) {unknown}; known: {sorted(rules)}")
+    out: dict[str, RuleParams] = {}
+    for code, rule in rules.items():
+        try:
+            out[code] = rule.params.model_validate(dict(settings.get(code, {})))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise ValueError(f"rules.{code}: {problems}") from exc
+    return out

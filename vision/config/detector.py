@@ -1,0 +1,41 @@
+"""Which model runs and how."""
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from vision.config.base import StrictModel
+
+
+class Backend(StrEnum):
+    """Inference runtime."""
+
+    TORCH = "torch"
+    ONNX = "onnx"
+    OPENVINO = "openvino"
+
+
+class DetectorConfig(StrictModel):
+    """Person/pose detector and the optional object detector."""
+
+    model: str = Field(default="yolo11n-pose", description="Weight name in models/manifest.yaml.")
+    backend: Backend = Field(default=Backend.ONNX, description="Inference runtime.")
+    imgsz: int = Field(
+        default=640,
+        ge=160,
+        le=1920,
+        multiple_of=32,
+        description="Inference size (longest side, pixels).",
+    )
+    confidence: float = Field(
+        default=0.35, gt=0.0, lt=1.0, description="Minimum person confidence."
+    )
+    batch: int = Field(default=8, ge=1, le=64, description="Frames per inference batch.")
+    object_model: str | None = Field(
+        default=None,
+        description="Optional COCO object detector weight name in the manifest (cup, bag, "
+        "phone…); without one, clutter is found by change against the clean reference only.",
+    )
+    models_dir: str | None = Field(
+        default=None, description="Local folder searched first for weight files."
+    )
