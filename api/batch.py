@@ -36,7 +36,7 @@ from api.store import Store
 from rules.engine import run_rules
 from rules.registry import RuleContext, validate_rule_settings
 from rules.types import Event
-from vision.config import CameraConfig, DetectorConfig, SamplingConfig
+from vision.config import CameraConfig, ClutterConfig, DetectorConfig, SamplingConfig
 from vision.coverage import coverage_gaps
 from vision.discovery import CameraRef, discover
 from vision.timeline import ObservationTimeline, empty_timeline
@@ -122,12 +122,16 @@ def summary_exit_code(summary: ScanSummary) -> int:
     return 0 if ok else 1
 
 
-def pipeline_version(detector: DetectorConfig, sampling: SamplingConfig) -> str:
+def pipeline_version(
+    detector: DetectorConfig, sampling: SamplingConfig, clutter: ClutterConfig
+) -> str:
     """Identifies everything that changes observations; a file is re-analysed when it changes."""
     raw = "|".join(
         [
             PIPELINE_FORMAT,
             detector.model,
+            detector.object_model or "",
+            clutter.model_dump_json(),
             detector.backend.value,
             str(detector.imgsz),
             f"{detector.confidence:.3f}",
@@ -177,7 +181,7 @@ def run_scan(
     t0 = time.perf_counter()
     summary = ScanSummary()
     rule_params = validate_rule_settings(site.rules)
-    version = pipeline_version(site.detector, site.sampling)
+    version = pipeline_version(site.detector, site.sampling, site.clutter)
     detector_version = f"{site.detector.model}@{site.detector.imgsz}/{site.detector.backend.value}"
     options.work_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(options.db_url)

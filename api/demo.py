@@ -11,7 +11,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -22,7 +22,12 @@ from api.batch import ScanOptions, run_scan, summary_exit_code
 from api.config import load_config
 from api.db.session import make_engine, session_scope
 from api.notices import write_demo_notice
+from api.runs.driver import references_root
 from api.store import EventFilter, Store
+from vision.reference import ReferenceStore
+
+if TYPE_CHECKING:
+    from vision.synth.demo import DemoScenario
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +97,7 @@ def run_demo(out: Path, duration_s: int, console: Console) -> int:
         encoding="utf-8",
     )
     site = load_config(config_path)
+    mark_clean_references(scenario, out)
     db_url = f"sqlite:///{out / 'branchwatch.db'}"
     options = ScanOptions.build(db_url=db_url, work_dir=out, workers=0)
     summary = run_scan(site, config_path, [footage], options, console=console)
@@ -105,6 +111,17 @@ def run_demo(out: Path, duration_s: int, console: Console) -> int:
         f"evidence: {out / 'evidence'}\nnotice:   " + "  ".join(str(p) for p in notice)
     )
     return summary_exit_code(summary)
+
+
+def mark_clean_references(scenario: DemoScenario, out: Path) -> None:
+    """Store each camera's empty view as its clean reference, as an installer would with
+    ``branchwatch reference set`` (the clutter checks compare footage with it)."""
+    from vision.synth.frames import FrameRenderer
+
+    store = ReferenceStore(references_root(out))
+    for camera in scenario.cameras:
+        still = FrameRenderer(camera.script).empty_view()
+        store.save("demo", camera.script.camera, still, "empty view at opening (demo)")
 
 
 def print_scorecard(db_url: str, scheme: str, console: Console) -> None:

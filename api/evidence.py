@@ -45,7 +45,10 @@ def sha256_file(path: Path) -> str:
 
 
 def still_overlay(
-    event: Event, timeline: ObservationTimeline, camera: CameraConfig, ts: datetime,
+    event: Event,
+    timeline: ObservationTimeline,
+    camera: CameraConfig,
+    ts: datetime,
     title: str,
 ) -> tuple[Overlay, np.ndarray]:
     """Overlay for the sample nearest ``ts``, and the customers' face boxes to blur."""
@@ -60,8 +63,9 @@ def still_overlay(
         f"{ROLE_NAMES[Role(int(timeline.role[r]))]} #{int(timeline.track_id[r])}" for r in rows
     ]
     customers = rows[timeline.role[rows] != int(Role.TELLER)]
-    customers = customers[np.isin(timeline.role[customers],
-                                  [int(Role.CUSTOMER), int(Role.UNKNOWN)])]
+    customers = customers[
+        np.isin(timeline.role[customers], [int(Role.CUSTOMER), int(Role.UNKNOWN)])
+    ]
     overlay = Overlay(
         zones=[(z.name or z.id, z.polygon) for z in camera.zones],
         boxes=timeline.xyxy[rows],
@@ -73,8 +77,12 @@ def still_overlay(
 
 
 def write_event_evidence(
-    event: Event, video: Any, timeline: ObservationTimeline, camera: CameraConfig,
-    work_dir: Path, title: str | None = None,
+    event: Event,
+    video: Any,
+    timeline: ObservationTimeline,
+    camera: CameraConfig,
+    work_dir: Path,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """Write the still of an event and return the evidence record stored with it.
 
@@ -93,8 +101,11 @@ def write_event_evidence(
         return {}
     local = ts.astimezone(event.start.tzinfo)
     overlay, faces = still_overlay(
-        event, timeline, camera, ts, title or f"{item_name(event.item)}  "
-        f"{camera.name or camera.id}  {local:%Y-%m-%d %H:%M:%S}",
+        event,
+        timeline,
+        camera,
+        ts,
+        title or f"{item_name(event.item)}  {camera.name or camera.id}  {local:%Y-%m-%d %H:%M:%S}",
     )
     h, w = image.shape[:2]
     faces = faces[~np.isnan(faces).any(axis=1)]

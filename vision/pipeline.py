@@ -14,11 +14,12 @@ import numpy as np
 from vision.config import CameraConfig, ClutterConfig, SamplingConfig
 from vision.detector import PoseDetector
 from vision.motion import MotionGate
+from vision.object_labels import ObjectLabeller
 from vision.observe import TimelineBuilder
 from vision.probe import VideoError
 from vision.reference import ReferenceStill
 from vision.sampler import SamplerStats, sample_frames
-from vision.static_objects import ObjectLabeller, StaticObjectLayer
+from vision.static_objects import StaticObjectLayer
 from vision.timeline import ObservationTimeline
 from vision.types import FrameDetections, SampledFrame
 

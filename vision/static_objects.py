@@ -30,7 +30,7 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from vision.config import CameraConfig, ZoneKind
-from vision.config.clutter import COCO_NAMES, UNKNOWN_LABEL, ClutterConfig
+from vision.config.clutter import COCO_NAMES, ClutterConfig
 from vision.object_labels import ObjectLabeller, best_label, box_iou, padded_crop
 from vision.reference import (
     GreyImage,
@@ -45,7 +45,7 @@ from vision.reference import (
     to_work_grey,
     work_shape,
 )
-from vision.timeline import StaticObjects
+from vision.timeline import UNKNOWN_LABEL, StaticObjects
 from vision.types import FrameDetections, SampledFrame
 from vision.zones import CompiledZones
 

@@ -45,9 +45,17 @@ class ZoneInfo:
     window_id: str | None = None
 
 
+UNKNOWN_LABEL = "unknown object"
+"""Label of a static object that no object detector named (its confidence is 0)."""
+
+
 @dataclass(frozen=True, slots=True)
 class StaticObjects:
-    """Objects that stayed put against the clean reference (clutter, litter)."""
+    """Objects that stayed put against the clean reference (clutter, litter).
+
+    ``confidence`` is the object detector's for the ``label``; an object no detector named is
+    labelled :data:`UNKNOWN_LABEL` with confidence 0.
+    """
 
     first_seen: npt.NDArray[np.float64]
     last_seen: npt.NDArray[np.float64]
@@ -58,6 +66,11 @@ class StaticObjects:
 
     def __len__(self) -> int:
         return len(self.first_seen)
+
+    @property
+    def named(self) -> npt.NDArray[np.bool_]:
+        """Mask of the objects an object detector named (label other than unknown)."""
+        return np.asarray(self.label != UNKNOWN_LABEL, np.bool_)
 
     @classmethod
     def empty(cls) -> StaticObjects:
@@ -132,7 +145,9 @@ class ObservationTimeline:
     def people_in(self, *kinds: str, role: Role | None = None) -> npt.NDArray[np.bool_]:
         """Mask over person rows: inside any zone of ``kinds`` (and with ``role`` if given)."""
         cols = self.zone_indices(*kinds)
-        mask = self.in_zone[:, cols].any(axis=1) if len(cols) else np.zeros(len(self.sample), bool)
+        mask = np.zeros(len(self.sample), np.bool_)
+        if len(cols):
+            mask |= self.in_zone[:, cols].any(axis=1)
         if role is not None:
             mask &= self.role == int(role)
         return mask

@@ -27,7 +27,6 @@ from vision.reference import ReferenceError, ReferenceStore
 logger = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
-REFERENCES_DIR = "references"
 
 reference_app = typer.Typer(
     help="Clean reference stills of cameras (for clutter and left-object checks).",
@@ -63,8 +62,9 @@ _ZONE_COLOURS = {
 def references_root(db: str | None, work: Path | None) -> Path:
     """Folder of the stored stills: ``<work>/references`` with the scan's default work folder."""
     from api.batch import ScanOptions
+    from api.runs.driver import references_root as under
 
-    return ScanOptions.build(db_url=db, work_dir=work, workers=1).work_dir / REFERENCES_DIR
+    return under(ScanOptions.build(db_url=db, work_dir=work, workers=1).work_dir)
 
 
 def _fail(message: str) -> typer.Exit:

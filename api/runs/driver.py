@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from api.runs import units
 from api.runs.executors import Executor, Outcome, UnitJob, UnitResult
 from api.store import Store, VideoStatus
+from vision.reference import ReferenceError, ReferenceStore
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,13 @@ POLL_S = 1.0
 """How long the driver waits for a result before it looks for claimable units again."""
 HEARTBEAT_S = 15.0
 """Seconds between heartbeats of this driver's claims."""
+REFERENCES_DIR = "references"
+"""Folder under the work folder holding the clean stills (``branchwatch reference set``)."""
+
+
+def references_root(work_dir: Path) -> Path:
+    """Where the clean reference stills of a work folder live."""
+    return work_dir / REFERENCES_DIR
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +201,8 @@ def drive(
     in_flight: dict[int, units.Claim] = {}
     progress = RunProgress(console, units.open_units(ctx.engine, unit_ids), total_footage_s)
     last_beat = time.monotonic()
+    stills = ReferenceStore(references_root(ctx.work_dir))
+    finished: list[UnitResult] = []  # results not from the executor (a bad reference still)
     with progress.progress:
         while True:
             while len(in_flight) < executor.slots:
@@ -201,15 +211,31 @@ def drive(
                     break
                 logger.info("unit %d: %s (attempt %d)", claim.unit_id, claim.path, claim.attempt)
                 in_flight[claim.unit_id] = claim
+                try:
+                    reference = stills.load(claim.branch, claim.camera)
+                except ReferenceError as exc:  # the unit fails with the reason; others go on
+                    finished.append(
+                        UnitResult(claim.unit_id, Outcome.BAD_INPUT, f"clean reference: {exc}")
+                    )
+                    continue
                 executor.submit(
-                    UnitJob(claim.unit_id, claim.path, claim.branch, claim.camera, claim.start)
+                    UnitJob(
+                        claim.unit_id,
+                        claim.path,
+                        claim.branch,
+                        claim.camera,
+                        claim.start,
+                        reference,
+                    )
                 )
             if not in_flight:
                 if units.open_units(ctx.engine, unit_ids) == 0:
                     return out
                 time.sleep(POLL_S)  # units held by other drivers, or waiting for a retry
                 continue
-            for result in executor.results(POLL_S):
+            finished += executor.results(0.0 if finished else POLL_S)
+            results, finished = finished, []
+            for result in results:
                 claim = in_flight.pop(result.unit_id)
                 report = _commit(ctx, claim, result)
                 if report is None:

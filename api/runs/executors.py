@@ -22,9 +22,13 @@ from datetime import datetime
 from enum import StrEnum
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.config import SiteConfig
+
+if TYPE_CHECKING:
+    from vision.pipeline import ClutterSetup
+    from vision.reference import ReferenceStill
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +50,18 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class UnitJob:
-    """What a worker needs to analyse one unit."""
+    """What a worker needs to analyse one unit.
+
+    ``reference`` is the clean still marked for the camera (``branchwatch reference set``); it
+    travels with the job so that workers on other machines need no access to the driver's disk.
+    """
 
     unit_id: int
     path: str
     branch: str
     camera: str
     start: datetime
+    reference: ReferenceStill | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +76,36 @@ class UnitResult:
 
 
 class WorkerState:
-    """A worker's loaded pose detector, built once per worker process or actor."""
+    """A worker's loaded detectors, built once per worker process or actor.
+
+    The pose detector always; the object detector that names static objects only when the
+    configuration sets ``detector.object_model``.
+    """
 
     def __init__(self, site: SiteConfig, threads: int) -> None:
-        from vision.detector import PoseDetector
+        from vision.detector import ObjectDetector, PoseDetector
 
         self.site = site
         self.detector = PoseDetector(site.detector, threads=threads)
+        self.objects = (
+            ObjectDetector(site.detector, threads=threads)
+            if site.detector.object_model is not None
+            else None
+        )
+
+    def clutter(self, reference: ReferenceStill | None) -> ClutterSetup:
+        """The static-object layer's setup for one file (thresholds, reference, labeller)."""
+        from vision.pipeline import ClutterSetup
+
+        if self.objects is None:
+            return ClutterSetup(self.site.clutter, reference)
+        objects = self.objects
+        return ClutterSetup(
+            self.site.clutter,
+            reference,
+            labeller=lambda crop: objects.detect([crop])[0],
+            class_names=objects.weights.class_names,
+        )
 
     def analyse(self, job: UnitJob) -> UnitResult:
         """Analyse one unit; bad input and other errors are returned, not raised."""
@@ -84,7 +116,13 @@ class WorkerState:
             branch = self.site.branch(job.branch)
             camera = branch.camera(job.camera)
             timeline, stats = analyse_file(
-                job.path, branch.id, camera, job.start, self.site.sampling, self.detector
+                job.path,
+                branch.id,
+                camera,
+                job.start,
+                self.site.sampling,
+                self.detector,
+                clutter=self.clutter(job.reference),
             )
             with tempfile.TemporaryDirectory(prefix="branchwatch-unit-") as tmp:
                 path = Path(tmp) / "timeline.npz"

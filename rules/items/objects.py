@@ -36,7 +36,11 @@ class ObjectParams(RuleParams):
         default=("person",), description="Object labels that never count."
     )
     min_confidence: float = Field(
-        default=0.3, ge=0.0, le=1.0, description="Lowest detection confidence that counts."
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Lowest object-detector confidence of a named object that counts (objects "
+        "no detector named, 'unknown object', count by their persistence alone).",
     )
     max_area: float = Field(
         default=1.0,
@@ -93,7 +97,7 @@ def _object_events(
     chosen = np.flatnonzero(
         np.isin(objs.zone, cols)
         & label_ok
-        & (objs.confidence >= params.min_confidence)
+        & (~objs.named | (objs.confidence >= params.min_confidence))
         & (area <= params.max_area)
     )
     if len(chosen) == 0:

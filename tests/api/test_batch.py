@@ -10,7 +10,7 @@ import pytest
 
 from api.batch import ScanOptions, pipeline_version
 from api.runs.executors import ExecutorKind, make_executor
-from vision.config import DetectorConfig, SamplingConfig
+from vision.config import ClutterConfig, DetectorConfig, SamplingConfig
 
 
 @pytest.mark.parametrize(
@@ -59,10 +59,13 @@ def test_bad_scan_options_are_refused(executor: str, address: str | None, messag
 
 
 def test_pipeline_version_follows_what_changes_observations() -> None:
-    base = pipeline_version(DetectorConfig(), SamplingConfig())
-    assert base == pipeline_version(DetectorConfig(), SamplingConfig())
-    assert base != pipeline_version(DetectorConfig(imgsz=320), SamplingConfig())
-    assert base != pipeline_version(DetectorConfig(), SamplingConfig(interval_s=1.0))
+    det, smp, clu = DetectorConfig(), SamplingConfig(), ClutterConfig()
+    base = pipeline_version(det, smp, clu)
+    assert base == pipeline_version(DetectorConfig(), SamplingConfig(), ClutterConfig())
+    assert base != pipeline_version(DetectorConfig(imgsz=320), smp, clu)
+    assert base != pipeline_version(det, SamplingConfig(interval_s=1.0), clu)
+    assert base != pipeline_version(DetectorConfig(object_model="yolo11n"), smp, clu)
+    assert base != pipeline_version(det, smp, ClutterConfig(persistence_s=30.0))
 
 
 def test_local_executor_does_not_import_ray() -> None:

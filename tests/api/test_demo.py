@@ -83,8 +83,9 @@ def test_demo_writes_a_preview_notice(demo_run: tuple[Path, str]) -> None:
     pdfs = sorted(out.rglob("*.pdf"))
     docx = sorted(out.rglob("*.docx"))
     assert pdfs and docx
-    text = subprocess.run(["pdftotext", str(pdfs[0]), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdfs[0]), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "整改通知书" in text and "预览" in text and "大堂经理不在岗" in text
 
 

@@ -14,7 +14,13 @@ from rules.hours import BusinessHours, TimeRange
 from rules.registry import CallRecord, RuleContext
 from rules.scoring import ScoredEvent
 from rules.types import EventStatus
-from vision.timeline import NUM_POSTURES, ObservationTimeline, StaticObjects, ZoneInfo
+from vision.timeline import (
+    NUM_POSTURES,
+    UNKNOWN_LABEL,
+    ObservationTimeline,
+    StaticObjects,
+    ZoneInfo,
+)
 from vision.types import Posture, Role
 
 SHANGHAI = TZ("Asia/Shanghai")
@@ -57,13 +63,18 @@ class Person:
 
 @dataclass(frozen=True)
 class StaticObject:
-    """An object that stays put from ``t0`` to ``t1`` (seconds after start) in a zone."""
+    """An object that stays put from ``t0`` to ``t1`` (seconds after start) in a zone.
+
+    ``confidence`` is the object detector's; as in the static-object layer, an object labelled
+    ``"unknown object"`` (no detector named it) has confidence 0 whatever is given.
+    """
 
     zone: str
     t0: float
     t1: float
     label: str = "bag"
     xyxy: tuple[float, float, float, float] = (0.4, 0.4, 0.45, 0.45)
+    confidence: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -129,7 +140,10 @@ def make_timeline(scene: Scene, *, branch: str = "b1", camera: str = "cam1") -> 
         xyxy=np.array([o.xyxy for o in scene.objects], np.float32).reshape(-1, 4),
         zone=np.array([zone_index[o.zone] for o in scene.objects], np.int32),
         label=np.array([o.label for o in scene.objects], "<U32"),
-        confidence=np.full(len(scene.objects), 0.9, np.float32),
+        confidence=np.array(
+            [0.0 if o.label == UNKNOWN_LABEL else o.confidence for o in scene.objects],
+            np.float32,
+        ),
     )
     return ObservationTimeline(
         branch=branch,

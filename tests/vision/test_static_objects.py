@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pytest
 
 from vision.config import CameraConfig, ZoneConfig, ZoneKind
-from vision.config.clutter import COCO_NAMES, UNKNOWN_LABEL, ClutterConfig
+from vision.config.clutter import COCO_NAMES, ClutterConfig
 from vision.object_labels import ObjectLabeller, box_iou
 from vision.reference import ReferenceError, ReferenceStill
 from vision.static_objects import StaticObjectLayer
@@ -25,6 +25,7 @@ from vision.synth.demo import LOBBY_ZONES, lobby_script
 from vision.synth.frames import FrameRenderer, place_prop
 from vision.synth.script import Actor, CameraScript, Lighting, Prop, Waypoint
 from vision.synth.truth import actor_boxes
+from vision.timeline import UNKNOWN_LABEL
 from vision.types import FrameDetections, Role, SampledFrame
 
 START = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from vision.config.base import StrictModel
+from vision.timeline import UNKNOWN_LABEL
 
 COCO_NAMES = (
     "person",
@@ -110,9 +111,6 @@ CLUTTER_LABELS = (
     "teddy bear",
 )
 """COCO classes that count as clutter when an object detector labels a static object."""
-
-UNKNOWN_LABEL = "unknown object"
-"""Label of a static object that no object detector named."""
 
 
 class ClutterConfig(StrictModel):

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from vision.synth.people import make_sprite
 from vision.synth.props import prop_sprite
 from vision.synth.scene import gain_lut, render_background, slide
-from vision.synth.script import Actor, CameraScript, Prop
+from vision.synth.script import Actor, CameraScript, Prop, Screen
 from vision.synth.sprite import Sprite, blend_sprite
 
 logger = logging.getLogger(__name__)
@@ -156,19 +156,32 @@ class FrameRenderer:
         if key != self._static_key:
             layer = self.background.copy()
             for screen, index in zip(self.script.screens, slides, strict=True):
-                x0, y0, x1, y1 = _px_box(self.script, screen.box)
-                if index < 0:
-                    layer[y0:y1, x0:x1] = (layer[y0:y1, x0:x1] // 8) + 6
-                else:
-                    layer[y0:y1, x0:x1] = slide(
-                        self.script.seed, screen.id, index, (x1 - x0, y1 - y0)
-                    )
+                self._draw_screen(layer, screen, index)
             for i in props:
                 placed = place_prop(self.script, self.script.props[i])
                 blend_sprite(layer, placed.sprite, placed.x, placed.y)
             layer.flags.writeable = False
             self._static_key, self._static = key, layer
         return key, self._static
+
+    def empty_view(self) -> npt.NDArray[np.uint8]:
+        """The fitted view with nobody and nothing left in it, as at opening.
+
+        What an installer photographs to mark a camera's clean reference (``branchwatch
+        reference set``): background and screens at ``t = 0``, no actors, no props.
+        """
+        layer = self.background.copy()
+        for screen in self.script.screens:
+            self._draw_screen(layer, screen, 0)
+        return layer
+
+    def _draw_screen(self, layer: npt.NDArray[np.uint8], screen: Screen, index: int) -> None:
+        """Draw slide ``index`` of a screen into ``layer`` (a negative index: screen off)."""
+        x0, y0, x1, y1 = _px_box(self.script, screen.box)
+        if index < 0:
+            layer[y0:y1, x0:x1] = (layer[y0:y1, x0:x1] // 8) + 6
+        else:
+            layer[y0:y1, x0:x1] = slide(self.script.seed, screen.id, index, (x1 - x0, y1 - y0))
 
     def frame(self, index: int) -> npt.NDArray[np.uint8]:
         """Frame ``index`` (time ``index / fps``) as a read-only BGR ``uint8`` array."""

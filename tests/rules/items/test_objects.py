@@ -13,7 +13,7 @@ from rules.items.objects import (
     self_service_litter,
 )
 from tests.rules.factories import OPEN, Scene, StaticObject, make_context, make_timeline, rel
-from vision.timeline import ZoneInfo
+from vision.timeline import UNKNOWN_LABEL, ZoneInfo
 
 ZONES = (
     ZoneInfo("desk", "customer_view"),
@@ -51,6 +51,12 @@ def test_bag_on_the_desk_is_clutter() -> None:
         (StaticObject("desk", 0, 3600, "cup"), {"labels": ("bag",)}, 0),
         (StaticObject("desk", 0, 3600, "bag"), {"labels": ("bag",)}, 1),
         (StaticObject("desk", 0, 3600), {"zones": ("customer_view", "lobby")}, 1),
+        # No object detector: found by persistent change alone, reported as such.
+        (StaticObject("desk", 0, 3600, UNKNOWN_LABEL), {}, 1),
+        (StaticObject("desk", 0, 3600, UNKNOWN_LABEL), {"labels": ("cup",)}, 0),
+        # A detector named it, but too unsure of the name.
+        (StaticObject("desk", 0, 3600, "cup", confidence=0.2), {}, 0),
+        (StaticObject("desk", 0, 3600, "cup", confidence=0.2), {"min_confidence": 0.1}, 1),
     ],
 )
 def test_clutter_cases(obj: StaticObject, params: dict[str, Any], expected: int) -> None:
