@@ -46,6 +46,51 @@ ACTION_NAMES = {
     "token_created": "创建 API 令牌",
     "token_revoked": "吊销 API 令牌",
 }
+DETAIL_NAMES = {
+    "observed_from": "观测起点",
+    "observed_s": "持续时长（秒）",
+    "label": "物品类别",
+    "confidence": "识别置信度",
+    "area": "面积占画面比例",
+    "window_id": "窗口",
+    "min_duration_s": "最短持续（秒）",
+    "grace_s": "宽限时长（秒）",
+    "radius": "活动半径",
+    "postures": "姿态",
+    "peak": "峰值人数",
+    "max_customers": "允许客户数",
+    "min_people": "最少人数",
+    "largest_group": "最大聚集人数",
+    "longest_gathering_s": "最长聚集（秒）",
+    "missing_s": "缺失时长（秒）",
+    "min_gap_s": "最短缺失（秒）",
+    "covered_fraction": "录像覆盖率",
+    "call_time": "叫号时间",
+    "response_s": "举手间隔（秒）",
+    "finding": "结论",
+}
+"""Names of the rule details shown on the event page (keys not listed are shown as they are)."""
+OBJECT_NAMES = {
+    "unknown object": "未识别物品",
+    "backpack": "背包",
+    "umbrella": "雨伞",
+    "handbag": "手提包",
+    "suitcase": "行李箱",
+    "bottle": "瓶子",
+    "wine glass": "玻璃杯",
+    "cup": "水杯",
+    "bowl": "碗",
+    "banana": "香蕉",
+    "apple": "苹果",
+    "orange": "橙子",
+    "sandwich": "食品",
+    "laptop": "笔记本电脑",
+    "cell phone": "手机",
+    "book": "书本",
+    "scissors": "剪刀",
+    "teddy bear": "玩偶",
+}
+"""Chinese names of the object labels a static object can carry."""
 DISMISS_REASONS = (
     "误报：人员角色识别错误",
     "误报：姿态或动作识别错误",
@@ -53,6 +98,13 @@ DISMISS_REASONS = (
     "属正常业务行为",
 )
 """Reasons offered for a dismissal (keys 1-4 on the review page); free text is also allowed."""
+
+
+def detail_value(key: str, value: object) -> str:
+    """A rule detail's value in words (object labels in Chinese)."""
+    if key == "label" and isinstance(value, str):
+        return OBJECT_NAMES.get(value, value)
+    return str(value)
 
 
 def item_name(code: str) -> str:

@@ -12,9 +12,11 @@ from fastapi.templating import Jinja2Templates
 from api.service.labels import (
     ACCOUNT_ROLE_NAMES,
     ACTION_NAMES,
+    DETAIL_NAMES,
     DISMISS_REASONS,
     ROLE_NAMES,
     STATUS_NAMES,
+    detail_value,
     item_name,
 )
 
@@ -77,6 +79,8 @@ def make_templates() -> Jinja2Templates:
         action_name=lambda a: ACTION_NAMES.get(a, a),
         audit_field=lambda f: AUDIT_FIELDS.get(f, f),
         audit_value=audit_value,
+        detail_name=lambda k: DETAIL_NAMES.get(k, k),
+        detail_value=detail_value,
     )
     env.globals.update(
         dismiss_reasons=DISMISS_REASONS, status_names=STATUS_NAMES, role_names=ROLE_NAMES

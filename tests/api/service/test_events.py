@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.db.auth_models import AuditLog
 from api.db.models import EventRecord, Review
+from api.service.labels import detail_value
 from tests.api.service.conftest import login
 from tests.api.service.seed import Seeded
 
@@ -153,8 +154,29 @@ def test_queue_page_reads_in_chinese(client: TestClient, store: Seeded) -> None:
     for text in ("复核队列", "保安坐姿不端", "待复核", "确认违规", "排除原因", "城东支行"):
         assert text in page
     detail = client.get(f"/events/{store.own[0]}").text
-    for text in ("人员与角色", "保安", "规则参数", "seated_fraction", "观测时间线", "客户 #2"):
+    for text in (
+        "人员与角色",
+        "保安",
+        "规则参数",
+        "最短持续（秒）",
+        "seated_fraction",
+        "观测时间线",
+    ):
         assert text in detail
+    assert "客户 #2" in detail
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("label", "cup", "水杯"),
+        ("label", "unknown object", "未识别物品"),
+        ("label", "toothbrush", "toothbrush"),  # no Chinese name: shown as it is
+        ("confidence", 0.5, "0.5"),
+    ],
+)
+def test_detail_values_in_words(key: str, value: object, shown: str) -> None:
+    assert detail_value(key, value) == shown
 
 
 @pytest.mark.parametrize(
