@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import Field
 
 from rules.items.base import ZoneKindName, build_events
@@ -20,7 +21,7 @@ from vision.timeline import ObservationTimeline
 
 logger = logging.getLogger(__name__)
 
-VERSION = "1"
+VERSION = "2"
 
 
 class ObjectParams(RuleParams):
@@ -60,6 +61,20 @@ class ObjectParams(RuleParams):
         le=604_800.0,
         description="The same object is reported again only after this long (seconds).",
     )
+    same_object_iou: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="Box overlap from which two static objects of one zone are the same thing "
+        "(e.g. the layer's object of one export file and of the next).",
+    )
+    same_object_gap_s: float = Field(
+        default=120.0,
+        ge=0.0,
+        le=86_400.0,
+        description="Longest time between one object's last and the other's first sighting "
+        "for them to be the same thing (seconds).",
+    )
 
 
 class LitterParams(ObjectParams):
@@ -82,6 +97,59 @@ class LitterParams(ObjectParams):
     )
 
 
+def box_iou(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """IoU of every box of ``a`` ``(n, 4)`` with every box of ``b`` ``(m, 4)``, xyxy."""
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0.0, None), axis=2)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0.0, None), axis=1)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0.0, None), axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
+def same_object_groups(
+    first_seen: npt.NDArray[np.float64],
+    last_seen: npt.NDArray[np.float64],
+    boxes: npt.NDArray[np.float64],
+    zones: npt.NDArray[np.int32],
+    *,
+    min_iou: float,
+    max_gap_s: float,
+) -> npt.NDArray[np.intp]:
+    """Group static objects that are one thing seen in pieces (one per export file, say).
+
+    An object joins the group of an earlier one in the same zone whose box it overlaps by
+    ``min_iou`` and whose last sighting is at most ``max_gap_s`` before its first.
+
+    Returns:
+        ``(n,)`` group index per object; groups are numbered by their first object in time.
+
+    Example:
+        >>> b = np.array([[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3]], np.float64)
+        >>> same_object_groups(np.array([0.0, 302, 0]), np.array([300.0, 600, 50]), b,
+        ...                    np.zeros(3, np.int32), min_iou=0.5, max_gap_s=10).tolist()
+        [0, 0, 1]
+    """
+    n = len(first_seen)
+    iou = box_iou(boxes, boxes)
+    group = np.full(n, -1, np.intp)
+    group_last: list[float] = []
+    group_box: list[int] = []
+    for i in np.argsort(first_seen, kind="stable").tolist():
+        for g, (last, j) in enumerate(zip(group_last, group_box, strict=True)):
+            gap = first_seen[i] - last
+            if zones[i] == zones[j] and gap <= max_gap_s and iou[i, j] >= min_iou:
+                group[i] = g
+                group_last[g] = max(last, float(last_seen[i]))
+                break
+        else:
+            group[i] = len(group_last)
+            group_last.append(float(last_seen[i]))
+            group_box.append(i)
+    return group
+
+
 def _object_events(
     item: str, timeline: ObservationTimeline, ctx: RuleContext, params: ObjectParams
 ) -> list[Event]:
@@ -102,8 +170,19 @@ def _object_events(
     )
     if len(chosen) == 0:
         return []
+    groups = same_object_groups(
+        objs.first_seen[chosen],
+        objs.last_seen[chosen],
+        box[chosen],
+        objs.zone[chosen],
+        min_iou=params.same_object_iou,
+        max_gap_s=params.same_object_gap_s,
+    )
     ts = timeline.ts[:, None]
-    present = (ts >= objs.first_seen[chosen][None, :]) & (ts <= objs.last_seen[chosen][None, :])
+    each = (ts >= objs.first_seen[chosen][None, :]) & (ts <= objs.last_seen[chosen][None, :])
+    count = int(groups.max()) + 1
+    present = np.stack([each[:, groups == g].any(axis=1) for g in range(count)], axis=1)
+    chosen = chosen[[int(np.flatnonzero(groups == g)[0]) for g in range(count)]]
     runs = column_runs(
         timeline, ctx, present, merge_gap_s=0.0, min_duration_s=params.min_duration_s
     )

@@ -64,6 +64,30 @@ def test_clutter_cases(obj: StaticObject, params: dict[str, Any], expected: int)
     assert len(_clutter([obj], **params)) == expected
 
 
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        (StaticObject("desk", 1202, 2400, "cup"), [(600, 2400)]),  # next file, same cup
+        # Another place on the desk: another object.
+        (
+            StaticObject("desk", 1202, 2400, "cup", (0.6, 0.6, 0.65, 0.65)),
+            [(600, 1200), (1202, 2400)],
+        ),
+        # Gone for five minutes, then something stands there again: a new finding.
+        (StaticObject("desk", 1500, 2400, "cup"), [(600, 1200), (1500, 2400)]),
+    ],
+)
+def test_one_object_seen_in_two_files_is_one_finding(
+    second: StaticObject, expected: list[tuple[float, float]]
+) -> None:
+    """严禁私人物品出现在客户视线范围内 — one cup left on the desk is one problem, even when two
+    export files each see it."""
+    got = _clutter([StaticObject("desk", 600, 1200, "cup"), second], min_duration_s=300)
+    assert len(got) == len(expected)
+    for (s0, e0), (s1, e1) in zip(sorted(got), expected, strict=True):
+        assert abs(s0 - s1) <= 2 and abs(e0 - e1) <= 2
+
+
 def test_clutter_counts_only_business_hours() -> None:
     """营业时间内,营业厅客户视线内有非当笔业务必备的单据、报表和设备外的物品考核100-200元。"""
     # Scene starts 16:30; the object lies 16:30–17:30; only 30 minutes are in business hours.
