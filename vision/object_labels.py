@@ -22,22 +22,6 @@ ObjectLabeller = Callable[[SampledFrame], FrameDetections]
 """An object detector as a callable: an image (a crop) → its detections in the crop's pixels."""
 
 
-def box_iou(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    """Pairwise IoU of ``(m, 4)`` and ``(k, 4)`` xyxy boxes.
-
-    Example:
-        >>> box_iou(np.array([[0, 0, 2, 2]]), np.array([[1, 0, 3, 2]])).round(3).tolist()
-        [[0.333]]
-    """
-    lo = np.maximum(a[:, None, :2], b[None, :, :2])
-    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(hi - lo, 0, None).prod(axis=2).astype(np.float64)
-    area_a = (a[:, 2:] - a[:, :2]).prod(axis=1)
-    area_b = (b[:, 2:] - b[:, :2]).prod(axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.asarray(np.divide(inter, union, out=np.zeros_like(inter), where=union > 0))
-
-
 def padded_crop(
     image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64], pad: float
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]:

@@ -31,7 +31,7 @@ from scipy import ndimage
 
 from vision.config import CameraConfig, ZoneKind
 from vision.config.clutter import COCO_NAMES, ClutterConfig
-from vision.object_labels import ObjectLabeller, best_label, box_iou, padded_crop
+from vision.object_labels import ObjectLabeller, best_label, padded_crop
 from vision.reference import (
     GreyImage,
     Mask,
@@ -46,7 +46,7 @@ from vision.reference import (
     work_shape,
 )
 from vision.timeline import UNKNOWN_LABEL, StaticObjects
-from vision.types import FrameDetections, SampledFrame
+from vision.types import FrameDetections, SampledFrame, box_iou
 from vision.zones import CompiledZones
 
 logger = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from scipy.optimize import linear_sum_assignment
 
 from vision.config import StrictModel
 from vision.roles import hist_distance, torso_histogram
-from vision.types import FrameDetections
+from vision.types import FrameDetections, box_iou
 
 logger = logging.getLogger(__name__)
 
@@ -126,21 +126,6 @@ class _Track:
 
 def _centres(xyxy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2], axis=1)
-
-
-def box_iou(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Pairwise IoU of ``(n, 4)`` and ``(m, 4)`` boxes, shape ``(n, m)``.
-
-    Example:
-        >>> box = np.array([[0.0, 0.0, 2.0, 2.0]])
-        >>> float(box_iou(box, box)[0, 0])
-        1.0
-    """
-    inter = _intersection(a, b)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.asarray(np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0))
 
 
 def _intersection(

@@ -95,6 +95,26 @@ class SampledFrame:
             )
 
 
+def box_iou(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """Pairwise IoU of ``(n, 4)`` and ``(m, 4)`` xyxy boxes of any numeric dtype, ``(n, m)``.
+
+    Degenerate boxes (zero area) have IoU 0 with everything.
+
+    Example:
+        >>> box_iou(np.array([[0, 0, 2, 2]]), np.array([[1, 0, 3, 2]])).round(3).tolist()
+        [[0.333]]
+    """
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0.0, None), axis=2)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0.0, None), axis=1)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0.0, None), axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.asarray(np.divide(inter, union, out=np.zeros_like(inter), where=union > 0))
+
+
 def _check_shape(name: str, arr: npt.NDArray[Any], shape: tuple[int | None, ...]) -> None:
     if arr.ndim != len(shape) or any(
         want is not None and got != want for got, want in zip(arr.shape, shape, strict=True)

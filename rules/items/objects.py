@@ -18,6 +18,7 @@ from rules.registry import RuleContext, RuleParams, register
 from rules.timeseries import column_runs
 from rules.types import Event
 from vision.timeline import ObservationTimeline
+from vision.types import box_iou
 
 logger = logging.getLogger(__name__)
 
@@ -95,17 +96,6 @@ class LitterParams(ObjectParams):
         le=86_400.0,
         description="Shortest time in business hours litter must lie (seconds).",
     )
-
-
-def box_iou(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """IoU of every box of ``a`` ``(n, 4)`` with every box of ``b`` ``(m, 4)``, xyxy."""
-    lo = np.maximum(a[:, None, :2], b[None, :, :2])
-    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(hi - lo, 0.0, None), axis=2)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0.0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0.0, None), axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
 def same_object_groups(

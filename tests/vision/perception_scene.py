@@ -24,8 +24,7 @@ from scipy.optimize import linear_sum_assignment
 
 from vision.config import CameraConfig, DetectorConfig
 from vision.detector import PoseDetector
-from vision.tracker import box_iou
-from vision.types import FrameDetections, Role, SampledFrame
+from vision.types import FrameDetections, Role, SampledFrame, box_iou
 
 T0 = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 INTERVAL_S = 2.0

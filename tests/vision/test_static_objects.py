@@ -18,7 +18,7 @@ import pytest
 
 from vision.config import CameraConfig, ZoneConfig, ZoneKind
 from vision.config.clutter import COCO_NAMES, ClutterConfig
-from vision.object_labels import ObjectLabeller, box_iou
+from vision.object_labels import ObjectLabeller
 from vision.reference import ReferenceError, ReferenceStill
 from vision.static_objects import StaticObjectLayer
 from vision.synth.demo import LOBBY_ZONES, lobby_script
@@ -26,7 +26,7 @@ from vision.synth.frames import FrameRenderer, place_prop
 from vision.synth.script import Actor, CameraScript, Lighting, Prop, Waypoint
 from vision.synth.truth import actor_boxes
 from vision.timeline import UNKNOWN_LABEL
-from vision.types import FrameDetections, Role, SampledFrame
+from vision.types import FrameDetections, Role, SampledFrame, box_iou
 
 START = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 STEP_S = 2.0
@@ -384,9 +384,3 @@ def test_bad_input_is_named(
             SampledFrame(camera, ts, 1, np.zeros((*shape, 3), np.uint8)),
             FrameDetections.empty(shape, camera, 1, ts),
         )
-
-
-def test_box_iou() -> None:
-    a = np.array([[0, 0, 10, 10], [0, 0, 0, 0]])
-    b = np.array([[5, 0, 15, 10], [20, 20, 30, 30]])
-    np.testing.assert_allclose(box_iou(a, b), [[1 / 3, 0.0], [0.0, 0.0]])

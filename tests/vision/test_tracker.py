@@ -17,7 +17,6 @@ from vision.tracker import (
     TORSO_HIST_KEY,
     Tracker,
     TrackerParams,
-    box_iou,
     clear_views,
     count_id_switches,
 )
@@ -137,12 +136,6 @@ def test_count_id_switches(frame: list[int], truth: list[int], track: list[int],
                            switches: int) -> None:  # fmt: skip
     arr = [np.array(x, np.int64) for x in (frame, truth, track)]
     assert count_id_switches(*arr) == switches
-
-
-def test_box_iou() -> None:
-    a = np.array([[0, 0, 10, 10], [0, 0, 0, 0]], np.float64)
-    b = np.array([[5, 0, 15, 10], [20, 20, 30, 30]], np.float64)
-    np.testing.assert_allclose(box_iou(a, b), np.array([[50 / 150, 0.0], [0.0, 0.0]]))
 
 
 @pytest.mark.parametrize("camera", ["lobby", "counter"])

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from vision.types import FrameDetections, SampledFrame
+from vision.types import FrameDetections, SampledFrame, box_iou
 
 TS = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
@@ -86,3 +86,11 @@ def test_sampled_frame_checks_time_and_image(
 ) -> None:
     with expectation:
         SampledFrame("cam1", ts, 0, image)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+def test_box_iou(dtype: type) -> None:
+    a = np.array([[0, 0, 10, 10], [0, 0, 0, 0]], dtype)
+    b = np.array([[5, 0, 15, 10], [20, 20, 30, 30]], dtype)
+    np.testing.assert_allclose(box_iou(a, b), [[50 / 150, 0.0], [0.0, 0.0]])
+    assert box_iou(a[:0], b).shape == (0, 2)
