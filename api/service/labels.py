@@ -56,7 +56,8 @@ DETAIL_NAMES = {
     "min_duration_s": "最短持续（秒）",
     "grace_s": "宽限时长（秒）",
     "radius": "活动半径",
-    "postures": "姿态",
+    "postures": "检查的姿态",
+    "observed": "观测到的姿态（占比）",
     "peak": "峰值人数",
     "max_customers": "允许客户数",
     "min_people": "最少人数",
@@ -91,6 +92,19 @@ OBJECT_NAMES = {
     "teddy bear": "玩偶",
 }
 """Chinese names of the object labels a static object can carry."""
+POSTURE_NAMES = {
+    "seated": "坐姿",
+    "leaning": "身体歪斜",
+    "head_dropped": "低头",
+    "arms_crossed": "双臂抱于胸前",
+    "hands_behind_back": "背手",
+    "hands_at_hip": "手插口袋/叉腰",
+    "wrist_above_shoulder": "举手",
+    "wrist_near_ear": "手机贴耳",
+    "looking_at_phone": "低头看手机",
+    "legs_crossed": "翘二郎腿",
+}
+"""Chinese names of the posture flags."""
 DISMISS_REASONS = (
     "误报：人员角色识别错误",
     "误报：姿态或动作识别错误",
@@ -104,6 +118,12 @@ def detail_value(key: str, value: object) -> str:
     """A rule detail's value in words (object labels in Chinese)."""
     if key == "label" and isinstance(value, str):
         return OBJECT_NAMES.get(value, value)
+    if key == "postures" and isinstance(value, list):
+        return "、".join(POSTURE_NAMES.get(str(p), str(p)) for p in value)
+    if key == "observed" and isinstance(value, dict):
+        return "、".join(
+            f"{POSTURE_NAMES.get(str(p), str(p))} {float(v):.0%}" for p, v in value.items()
+        )
     return str(value)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +19,7 @@ from rules.items.base import (
 )
 from rules.items.movement import stationary_rows
 from rules.registry import RuleContext, register
-from rules.timeseries import track_runs
+from rules.timeseries import Runs, track_runs
 from rules.types import Event
 from vision.timeline import ObservationTimeline
 
@@ -102,6 +103,26 @@ def _posture_flag(
     return rows, flag
 
 
+def observed_postures(
+    timeline: ObservationTimeline,
+    rows: npt.NDArray[np.int64],
+    runs: Runs,
+    names: tuple[PostureName, ...],
+) -> list[dict[str, Any]]:
+    """Per run, the share of its person-samples that showed each posture of ``names``.
+
+    Tells a reviewer which posture was seen (e.g. ``{"hands_at_hip": 0.92}``); postures never
+    seen in the run are left out.
+    """
+    cols = posture_columns(names)
+    out: list[dict[str, Any]] = []
+    for first, last in zip(runs.first.tolist(), runs.last.tolist(), strict=True):
+        share = (timeline.posture[rows[first : last + 1]][:, cols] == 1).mean(axis=0)
+        seen = {name: round(float(v), 2) for name, v in zip(names, share, strict=True) if v > 0}
+        out.append({"observed": dict(sorted(seen.items(), key=lambda kv: -kv[1]))})
+    return out
+
+
 def _posture_events(
     item: str,
     timeline: ObservationTimeline,
@@ -127,6 +148,7 @@ def _posture_events(
         rows=rows,
         cooldown_s=params.cooldown_s,
         details={"postures": list(params.postures), "min_duration_s": params.min_duration_s},
+        run_details=observed_postures(timeline, rows, runs, params.postures),
     )
 
 

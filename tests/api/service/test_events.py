@@ -173,6 +173,8 @@ def test_queue_page_reads_in_chinese(client: TestClient, store: Seeded) -> None:
         ("label", "unknown object", "未识别物品"),
         ("label", "toothbrush", "toothbrush"),  # no Chinese name: shown as it is
         ("confidence", 0.5, "0.5"),
+        ("postures", ["arms_crossed", "legs_crossed"], "双臂抱于胸前、翘二郎腿"),
+        ("observed", {"hands_at_hip": 0.92, "leaning": 0.1}, "手插口袋/叉腰 92%、身体歪斜 10%"),
     ],
 )
 def test_detail_values_in_words(key: str, value: object, shown: str) -> None:

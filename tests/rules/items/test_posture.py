@@ -46,6 +46,7 @@ def test_staff_posture_reports_arms_crossed() -> None:
     ev = events[0]
     assert abs(rel(ev.start, Scene()) - 600) <= 2 and abs(rel(ev.end, Scene()) - 700) <= 2
     assert ev.track_ids == (5,) and ev.roles == ("teller",)
+    assert ev.details["observed"] == {"arms_crossed": 1.0}  # what the reviewer is told was seen
     assert ev.box is not None and ev.evidence_ts is not None
     assert ev.start <= ev.evidence_ts <= ev.end
 
