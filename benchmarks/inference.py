@@ -42,10 +42,9 @@ from scipy.optimize import linear_sum_assignment
 
 from vision.backends.export import ExportFormat, export_dir
 from vision.backends.runtimes import default_threads
-from vision.backends.yolo_io import pairwise_iou
 from vision.config.detector import Backend, DetectorConfig
 from vision.detector import PoseDetector
-from vision.types import FrameDetections, SampledFrame
+from vision.types import FrameDetections, SampledFrame, box_iou
 from vision.weights import locate_weights
 
 logger = logging.getLogger(__name__)
@@ -102,7 +101,7 @@ def agreement(ref: list[FrameDetections], other: list[FrameDetections]) -> Agree
             continue
         if len(a) == 0:
             continue
-        iou = pairwise_iou(a.xyxy, b.xyxy)
+        iou = box_iou(a.xyxy, b.xyxy)
         rows, cols = linear_sum_assignment(-iou)
         min_iou = min(min_iou, float(iou[rows, cols].min()))
         seen = (a.keypoints[rows, :, 2] > 0.5) & (b.keypoints[cols, :, 2] > 0.5)

@@ -22,10 +22,10 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from vision.backends.export import ExportError, ExportFormat, export_dir, exported_model
-from vision.backends.yolo_io import PAD_VALUE, HeadLayout, decode, letterbox, pairwise_iou
+from vision.backends.yolo_io import PAD_VALUE, HeadLayout, decode, letterbox
 from vision.config.detector import Backend, DetectorConfig
 from vision.detector import DetectorError, ObjectDetector, PoseDetector
-from vision.types import FrameDetections, Keypoint, SampledFrame
+from vision.types import FrameDetections, Keypoint, SampledFrame, box_iou
 from vision.weights import CACHE_ENV, WeightsError, file_sha256, locate_weights
 
 TS = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -62,7 +62,7 @@ def _assert_same(ref: FrameDetections, other: FrameDetections, kpt_px: float = 3
     assert ref.frame_shape == other.frame_shape and ref.keypoints.shape == other.keypoints.shape
     if len(ref) == 0:
         return
-    iou = pairwise_iou(ref.xyxy, other.xyxy)
+    iou = box_iou(ref.xyxy, other.xyxy)
     rows, cols = linear_sum_assignment(-iou)
     assert iou[rows, cols].min() >= 0.9
     np.testing.assert_allclose(ref.confidence[rows], other.confidence[cols], atol=0.02)

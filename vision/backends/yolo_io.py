@@ -115,23 +115,6 @@ def letterbox(images: Sequence[npt.NDArray[np.uint8]], imgsz: int) -> Letterboxe
     return Letterboxed(tensor=np.asarray(tensor, np.float32), gain=gain, pad=pad)
 
 
-def pairwise_iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-    """Intersection over union of every box of ``a`` ``(n, 4)`` with every box of ``b`` ``(m, 4)``.
-
-    Example:
-        >>> box = np.array([[0, 0, 2, 2]], np.float32)
-        >>> float(pairwise_iou(box, box + [1, 0, 1, 0])[0, 0])
-        0.3333333333333333
-    """
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2).astype(np.float64)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1).astype(np.float64)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1).astype(np.float64)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.asarray(np.divide(inter, union, out=np.zeros_like(inter), where=union > 0))
-
-
 def _nms(
     boxes: npt.NDArray[np.float32],
     scores: npt.NDArray[np.float32],
