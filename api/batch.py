@@ -36,7 +36,7 @@ from api.store import Store
 from rules.engine import run_rules
 from rules.registry import RuleContext, validate_rule_settings
 from rules.types import Event
-from vision.config import CameraConfig, ClutterConfig, DetectorConfig, SamplingConfig
+from vision.config import CameraConfig, ClutterConfig, DetectorConfig, Precision, SamplingConfig
 from vision.coverage import coverage_gaps
 from vision.discovery import CameraRef, discover
 from vision.timeline import ObservationTimeline, empty_timeline
@@ -58,6 +58,7 @@ class ScanOptions:
     workers: int
     executor: ExecutorKind = ExecutorKind.LOCAL
     address: str | None = None
+    threads: int = 1
 
     @classmethod
     def build(
@@ -67,11 +68,15 @@ class ScanOptions:
         workers: int,
         executor: ExecutorKind | str = ExecutorKind.LOCAL,
         address: str | None = None,
+        threads: int = 1,
     ) -> ScanOptions:
         """Options with defaults filled in (database from the environment, work dir next to it).
 
-        ``workers`` 0 means one per core (local) or one actor per cluster CPU (Ray).
+        ``workers`` 0 means as many as the cores hold (local) or the cluster's CPUs hold (Ray),
+        each worker taking ``threads`` cores for inference.
         """
+        if threads < 1:
+            raise ValueError(f"threads per worker must be at least 1, not {threads}")
         url = db_url or default_db_url()
         if work_dir is None:
             db_path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
@@ -84,8 +89,15 @@ class ScanOptions:
         if address is not None and kind is not ExecutorKind.RAY:
             raise ValueError("--address needs --executor ray")
         if kind is ExecutorKind.LOCAL:
-            workers = workers or (os.cpu_count() or 1)
-        return cls(db_url=url, work_dir=work_dir, workers=workers, executor=kind, address=address)
+            workers = workers or max(1, (os.cpu_count() or 1) // threads)
+        return cls(
+            db_url=url,
+            work_dir=work_dir,
+            workers=workers,
+            executor=kind,
+            address=address,
+            threads=threads,
+        )
 
 
 @dataclass
@@ -133,6 +145,7 @@ def pipeline_version(
             detector.object_model or "",
             clutter.model_dump_json(),
             detector.backend.value,
+            detector.precision.value,
             str(detector.imgsz),
             f"{detector.confidence:.3f}",
             f"{sampling.interval_s:.3f}",
@@ -141,6 +154,12 @@ def pipeline_version(
         ]
     )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def detector_label(detector: DetectorConfig) -> str:
+    """Short name of the model setting stored with each event, e.g. ``yolo11n-pose@640/onnx``."""
+    label = f"{detector.model}@{detector.imgsz}/{detector.backend.value}"
+    return label if detector.precision is Precision.F32 else f"{label}-{detector.precision.value}"
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -182,7 +201,7 @@ def run_scan(
     summary = ScanSummary()
     rule_params = validate_rule_settings(site.rules)
     version = pipeline_version(site.detector, site.sampling, site.clutter)
-    detector_version = f"{site.detector.model}@{site.detector.imgsz}/{site.detector.backend.value}"
+    detector_version = detector_label(site.detector)
     options.work_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(options.db_url)
     upgrade(engine)
@@ -218,7 +237,9 @@ def run_scan(
         if p.end is not None and before[uid] not in units.TERMINAL
     )
     if any(state not in units.TERMINAL for state in before.values()):
-        executor = make_executor(options.executor, site, options.workers, options.address)
+        executor = make_executor(
+            options.executor, site, options.workers, options.address, options.threads
+        )
         executor.start()
         try:
             ctx = DriveContext(engine, run_id, version, options.work_dir, units.owner_id())

@@ -10,10 +10,14 @@ tenants of a shared machine disturb much less. Agreement is
 checked against PyTorch (ultralytics' own predictor): same person count per frame, boxes matched
 one-to-one, worst IoU and worst keypoint distance (keypoints seen by both) are printed.
 
+Where the CPU runs bf16 natively (AMX, AVX512_BF16), OpenVINO is also timed with
+``precision: bf16`` (row ``openvino-bf16``); elsewhere that row is left out and said so.
+
 Peak RSS of a worker that only runs one backend is measured in a child process per backend.
 
 The last line is ``torch_ms=<f> onnx_ms=<f> openvino_ms=<f> best_speedup=<f>`` for batch 1 at
-640, speedup = torch_ms / fastest other backend.
+640; ``openvino_ms`` is OpenVINO at its fastest precision whose detections agree with torch's
+(same person count on every frame, IoU >= 0.9), and speedup = torch_ms / fastest other backend.
 
 Usage: ``python benchmarks/inference.py [--repeats 7] [--threads N] [--no-rss]``
 """
@@ -41,8 +45,8 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from vision.backends.export import ExportFormat, export_dir
-from vision.backends.runtimes import default_threads
-from vision.config.detector import Backend, DetectorConfig
+from vision.backends.runtimes import cpu_capabilities, default_threads
+from vision.config.detector import Backend, DetectorConfig, Precision
 from vision.detector import PoseDetector
 from vision.types import FrameDetections, SampledFrame, box_iou
 from vision.weights import locate_weights
@@ -80,6 +84,31 @@ def real_frames() -> list[SampledFrame]:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One backend at one precision."""
+
+    backend: Backend
+    precision: Precision = Precision.F32
+
+    @property
+    def label(self) -> str:
+        """Row name: the backend, with the precision when it is not f32."""
+        tail = "" if self.precision is Precision.F32 else f"-{self.precision.value}"
+        return f"{self.backend.value}{tail}"
+
+
+TORCH = Variant(Backend.TORCH)
+
+
+def variants() -> list[Variant]:
+    """The backends at f32, and OpenVINO at bf16 where the CPU runs bf16 natively."""
+    out = [Variant(b) for b in BACKENDS]
+    if "BF16" in cpu_capabilities():
+        out.append(Variant(Backend.OPENVINO, Precision.BF16))
+    return out
+
+
+@dataclass(frozen=True)
 class Agreement:
     """How far a backend's detections are from the reference on the same frames."""
 
@@ -87,8 +116,13 @@ class Agreement:
     min_iou: float
     max_kpt_px: float
 
+    @property
+    def same(self) -> bool:
+        """The same people: equal counts on every frame and every box matched at IoU >= 0.9."""
+        return self.same_counts and self.min_iou >= 0.9
+
     def __str__(self) -> str:
-        verdict = "same" if self.same_counts and self.min_iou >= 0.9 else "DIFFERENT"
+        verdict = "same" if self.same else "DIFFERENT"
         return f"{verdict} (IoU>={self.min_iou:.3f}, kpt<={self.max_kpt_px:.2f}px)"
 
 
@@ -125,35 +159,43 @@ def _time_once(detector: PoseDetector, frames: list[SampledFrame]) -> tuple[floa
     return (time.perf_counter() - wall) * 1000 / n, (time.process_time() - cpu) * 1000 / n
 
 
+Grid = dict[tuple[int, int, Variant], tuple[Timing, Agreement | None]]
+
+
 def run_grid(
-    frames: list[SampledFrame], repeats: int, threads: int | None
-) -> dict[tuple[int, int, Backend], tuple[Timing, Agreement | None]]:
-    """Timing and agreement with torch for every imgsz x batch x backend.
+    frames: list[SampledFrame], kinds: list[Variant], repeats: int, threads: int | None
+) -> Grid:
+    """Timing and agreement with torch for every imgsz x batch x variant.
 
     All frames are compared; the timed runs use the 8 frames of the first photo (16:9).
     """
     timed = frames[:8]
-    results: dict[tuple[int, int, Backend], tuple[Timing, Agreement | None]] = {}
+    results: Grid = {}
     for imgsz in SIZES:
         for batch in BATCHES:
-            config = {b: DetectorConfig(backend=b, imgsz=imgsz, batch=batch) for b in BACKENDS}
-            dets = {b: PoseDetector(c, threads=threads) for b, c in config.items()}
-            outputs = {b: d.detect(frames) for b, d in dets.items()}  # warm-up + agreement
-            samples: dict[Backend, list[tuple[float, float]]] = {b: [] for b in BACKENDS}
+            dets = {
+                v: PoseDetector(
+                    DetectorConfig(
+                        backend=v.backend, precision=v.precision, imgsz=imgsz, batch=batch
+                    ),
+                    threads=threads,
+                )
+                for v in kinds
+            }
+            outputs = {v: d.detect(frames) for v, d in dets.items()}  # warm-up + agreement
+            samples: dict[Variant, list[tuple[float, float]]] = {v: [] for v in kinds}
             for _ in range(repeats):
-                for b, d in dets.items():  # interleaved: drift of a shared machine hits all
-                    samples[b].append(_time_once(d, timed))
-            for b in BACKENDS:
-                agree = (
-                    None if b is Backend.TORCH else agreement(outputs[Backend.TORCH], outputs[b])
-                )
+                for v, d in dets.items():  # interleaved: drift of a shared machine hits all
+                    samples[v].append(_time_once(d, timed))
+            for v in kinds:
+                agree = None if v == TORCH else agreement(outputs[TORCH], outputs[v])
                 timing = Timing(
-                    statistics.median(w for w, _ in samples[b]),
-                    statistics.median(c for _, c in samples[b]),
+                    statistics.median(w for w, _ in samples[v]),
+                    statistics.median(c for _, c in samples[v]),
                 )
-                results[(imgsz, batch, b)] = (timing, agree)
+                results[(imgsz, batch, v)] = (timing, agree)
                 print(
-                    f"  measured imgsz={imgsz} batch={batch} {b.value:9s} "
+                    f"  measured imgsz={imgsz} batch={batch} {v.label:13s} "
                     f"{timing.wall_ms:7.1f} ms/frame (cpu {timing.cpu_ms:7.1f})",
                     flush=True,
                 )
@@ -184,6 +226,10 @@ def peak_rss(threads: int | None) -> dict[Backend, tuple[float, bool]]:
     return out
 
 
+def _agrees(agree: Agreement | None) -> bool:
+    return agree is not None and agree.same
+
+
 def main() -> None:
     """Run the benchmark and print the table and the summary line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -203,23 +249,26 @@ def main() -> None:
         print(f"one-time export to {fmt.value}: {info['seconds']:.1f} s (cached)")
 
     frames = real_frames()
+    kinds = variants()
+    if len(kinds) == len(BACKENDS):
+        print(f"no openvino-bf16 row: this CPU runs {', '.join(cpu_capabilities())}, not BF16")
     print(
         f"frames: {len(frames)} real frames ({', '.join(PHOTOS)} and altered copies); timed on "
         f"the 8 {PHOTOS[0]} frames; threads={args.threads or default_threads()}; "
         f"{args.repeats} interleaved runs after warm-up, median; load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
-    grid = run_grid(frames, args.repeats, args.threads)
+    grid = run_grid(frames, kinds, args.repeats, args.threads)
 
     print()
     print(
-        f"{'imgsz':>5} {'batch':>5} {'backend':<9} {'ms/frame':>9} {'cpu ms':>8} "
+        f"{'imgsz':>5} {'batch':>5} {'backend':<13} {'ms/frame':>9} {'cpu ms':>8} "
         f"{'vs torch':>8} {'cpu vs':>7}  agreement with torch (all 16 frames)"
     )
-    for (imgsz, batch, b), (t, agree) in grid.items():
-        ref = grid[(imgsz, batch, Backend.TORCH)][0]
+    for (imgsz, batch, v), (t, agree) in grid.items():
+        ref = grid[(imgsz, batch, TORCH)][0]
         print(
-            f"{imgsz:>5} {batch:>5} {b.value:<9} {t.wall_ms:>9.1f} {t.cpu_ms:>8.1f} "
+            f"{imgsz:>5} {batch:>5} {v.label:<13} {t.wall_ms:>9.1f} {t.cpu_ms:>8.1f} "
             f"{ref.wall_ms / t.wall_ms:>7.2f}x {ref.cpu_ms / t.cpu_ms:>6.2f}x  "
             f"{agree if agree is not None else 'reference'}"
         )
@@ -228,9 +277,15 @@ def main() -> None:
         for b, (rss, torch_loaded) in peak_rss(args.threads).items():
             print(f"peak RSS {b.value:<9} {rss:7.0f} MiB  torch imported: {torch_loaded}")
 
-    torch_ms = grid[(640, 1, Backend.TORCH)][0].wall_ms
-    onnx_ms = grid[(640, 1, Backend.ONNX)][0].wall_ms
-    openvino_ms = grid[(640, 1, Backend.OPENVINO)][0].wall_ms
+    torch_ms = grid[(640, 1, TORCH)][0].wall_ms
+    onnx_ms = grid[(640, 1, Variant(Backend.ONNX))][0].wall_ms
+    openvino = min(
+        (v for v in kinds if v.backend is Backend.OPENVINO and _agrees(grid[(640, 1, v)][1])),
+        key=lambda v: grid[(640, 1, v)][0].wall_ms,
+        default=Variant(Backend.OPENVINO),
+    )
+    openvino_ms = grid[(640, 1, openvino)][0].wall_ms
+    print(f"openvino_ms below: {openvino.label} (fastest OpenVINO precision, same people)")
     print(
         f"torch_ms={torch_ms:.1f} onnx_ms={onnx_ms:.1f} openvino_ms={openvino_ms:.1f} "
         f"best_speedup={torch_ms / min(onnx_ms, openvino_ms):.2f}"

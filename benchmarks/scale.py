@@ -1,7 +1,9 @@
 """Scale-out benchmark (issue 7): the same generated exports scanned end to end with the
-``local`` executor with 1 worker, ``local`` with 2 workers and ``ray`` with 2 actors. The Ray
-instance is started before the ray scan is timed (a nightly job joins a running cluster); its
-start time is printed on its own line.
+``local`` executor with 1 worker, ``local`` with 2 workers and ``ray`` with 2 actors, each
+worker one core (one inference thread, the default). The Ray instance is started before the ray
+scan is timed (a nightly job joins a running cluster); its start time is printed on its own line.
+For context, not in the ratios, one worker with two inference threads (``--threads 2``) is
+timed too: on this machine it shows what intra-op threads give compared with a second worker.
 
 Footage: the demo branch (two cameras) rendered at 640×360 for ``--duration`` seconds per
 camera in ``--segment`` second files, cached under ``--cache-dir``; the motion gate is off so
@@ -63,7 +65,12 @@ def render(cache: Path, duration_s: int, segment_s: float) -> tuple[Path, SiteCo
 
 
 def scan(
-    footage: Path, site: SiteConfig, config: Path, executor: ExecutorKind, workers: int
+    footage: Path,
+    site: SiteConfig,
+    config: Path,
+    executor: ExecutorKind,
+    workers: int,
+    threads: int = 1,
 ) -> tuple[float, float]:
     """One full scan into a fresh store; returns (wall seconds, footage seconds)."""
     with tempfile.TemporaryDirectory(prefix="bw-scale-") as tmp:
@@ -72,6 +79,7 @@ def scan(
             work_dir=Path(tmp) / "work",
             workers=workers,
             executor=executor,
+            threads=threads,
         )
         t0 = time.perf_counter()
         summary = run_scan(site, config, [footage], options, console=Console(quiet=True))
@@ -120,14 +128,15 @@ def main() -> None:
     results: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="bw-shim-") as shim:
         shadow_rfc3987(Path(shim))
-        for name, kind, workers in (
-            ("local1", ExecutorKind.LOCAL, 1),
-            ("local2", ExecutorKind.LOCAL, 2),
-            ("ray2", ExecutorKind.RAY, 2),
+        for name, kind, workers, threads in (
+            ("local1", ExecutorKind.LOCAL, 1, 1),
+            ("local2", ExecutorKind.LOCAL, 2, 1),
+            ("local1-threads2", ExecutorKind.LOCAL, 1, 2),
+            ("ray2", ExecutorKind.RAY, 2, 1),
         ):
             if kind is ExecutorKind.RAY:
                 start_ray(workers)
-            wall, footage_s = scan(footage, site, config, kind, workers)
+            wall, footage_s = scan(footage, site, config, kind, workers, threads)
             results[name] = (wall, footage_s)
             print(
                 f"{name}: {wall:.1f} s wall, {footage_s:.0f} s footage, "
@@ -135,6 +144,10 @@ def main() -> None:
             )
     print(f"load after: {Path('/proc/loadavg').read_text().strip()}")
     local1, local2, ray2 = (results[k][0] for k in ("local1", "local2", "ray2"))
+    print(
+        f"context: one worker with 2 threads is {local1 / results['local1-threads2'][0]:.2f}× "
+        f"local1; two workers are {results['local1-threads2'][0] / local2:.2f}× that"
+    )
     x_realtime = results["local1"][1] / local1
     print(
         f"local1_x_realtime={x_realtime:.2f} local2_speedup={local1 / local2:.2f} "

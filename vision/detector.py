@@ -97,8 +97,10 @@ class _YoloDetector:
         else:
             fmt = ExportFormat(config.backend.value)
             model = exported_model(self.weights, fmt)
-            runner = (OnnxRunner if fmt is ExportFormat.ONNX else OpenVinoRunner)(
-                model, self.threads
+            runner: Runner = (
+                OnnxRunner(model, self.threads)
+                if fmt is ExportFormat.ONNX
+                else OpenVinoRunner(model, self.threads, config.precision)
             )
             self._infer = _RawYolo(runner, self.layout, config.imgsz, config.confidence, self._keep)
 
@@ -144,6 +146,7 @@ class PoseDetector(_YoloDetector):
         WeightsError: The weight cannot be found or verified.
         DetectorError: The weight is not a pose model.
         ExportError: The one-time ONNX/OpenVINO export failed.
+        PrecisionError: ``precision: bf16`` on a CPU without bf16 instructions.
 
     Example:
         >>> from vision.config import DetectorConfig
@@ -175,6 +178,7 @@ class ObjectDetector(_YoloDetector):
             name is unknown.
         WeightsError: The weight cannot be found or verified.
         ExportError: The one-time ONNX/OpenVINO export failed.
+        PrecisionError: ``precision: bf16`` on a CPU without bf16 instructions.
     """
 
     def __init__(

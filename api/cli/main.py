@@ -110,6 +110,10 @@ def scan(
         str | None,
         typer.Option(help="Ray cluster address (HOST:PORT or ray://HOST:PORT); default: local."),
     ] = None,
+    threads: Annotated[
+        int,
+        typer.Option(min=1, help="Inference threads per worker; each worker takes as many cores."),
+    ] = 1,
 ) -> None:
     """Run the nightly batch over DVR exports: sample, detect, track, apply rules, store.
 
@@ -130,7 +134,12 @@ def scan(
         console.print("[red]--address needs --executor ray[/red]", highlight=False)
         raise typer.Exit(2)
     options = ScanOptions.build(
-        db_url=db, work_dir=work, workers=workers, executor=executor, address=address
+        db_url=db,
+        work_dir=work,
+        workers=workers,
+        executor=executor,
+        address=address,
+        threads=threads,
     )
     summary = run_scan(site, config, paths, options, console=console)
     raise typer.Exit(summary_exit_code(summary))

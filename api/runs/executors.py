@@ -136,6 +136,27 @@ class WorkerState:
         return UnitResult(job.unit_id, Outcome.OK, stats=stats.as_dict(), timeline=data)
 
 
+@dataclass(frozen=True, slots=True)
+class BrokenWorker:
+    """A worker whose detectors could not be loaded (missing weights, a precision the CPU lacks);
+    every unit it is given comes back as an error with the reason, not as a dead worker."""
+
+    reason: str
+
+    def analyse(self, job: UnitJob) -> UnitResult:
+        """Fail the unit with the setup error."""
+        return UnitResult(job.unit_id, Outcome.ERROR, f"worker setup failed: {self.reason}")
+
+
+def load_worker(site: SiteConfig, threads: int) -> WorkerState | BrokenWorker:
+    """The worker's loaded detectors, or the reason they could not be loaded."""
+    try:
+        return WorkerState(site, threads)
+    except Exception as exc:  # worker boundary: reported with each unit
+        logger.exception("worker setup failed")
+        return BrokenWorker(f"{type(exc).__name__}: {exc}")
+
+
 class Executor(ABC):
     """Runs units in workers; at most :attr:`slots` at a time."""
 
@@ -158,18 +179,13 @@ class Executor(ABC):
         """Stop the workers."""
 
 
-def threads_per_worker(workers: int) -> int:
-    """Intra-op threads of each worker so that the workers together use every core."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
-
-
 # --- local process pool ------------------------------------------------------------------
 
-_STATE: list[WorkerState] = []
+_STATE: list[WorkerState | BrokenWorker] = []
 
 
 def _init_local(site: SiteConfig, threads: int) -> None:
-    _STATE.append(WorkerState(site, threads))
+    _STATE.append(load_worker(site, threads))
 
 
 def _analyse_local(job: UnitJob) -> UnitResult:
@@ -185,11 +201,13 @@ class LocalExecutor(Executor):
     Args:
         site: Configuration the workers analyse with.
         workers: Worker processes.
+        threads: Inference threads of each worker.
     """
 
-    def __init__(self, site: SiteConfig, workers: int) -> None:
+    def __init__(self, site: SiteConfig, workers: int, threads: int = 1) -> None:
         self.site = site
         self.slots = max(1, workers)
+        self.threads = threads
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[Future[UnitResult], UnitJob] = {}
 
@@ -198,7 +216,7 @@ class LocalExecutor(Executor):
             max_workers=self.slots,
             mp_context=get_context("spawn"),
             initializer=_init_local,
-            initargs=(self.site, threads_per_worker(self.slots)),
+            initargs=(self.site, self.threads),
         )
 
     def submit(self, job: UnitJob) -> None:
@@ -238,20 +256,26 @@ class LocalExecutor(Executor):
 
 
 def make_executor(
-    kind: ExecutorKind | str, site: SiteConfig, workers: int, address: str | None = None
+    kind: ExecutorKind | str,
+    site: SiteConfig,
+    workers: int,
+    address: str | None = None,
+    threads: int = 1,
 ) -> Executor:
     """Build the executor ``kind`` (``ray`` imports Ray here, and only here).
 
     Args:
         kind: ``local`` or ``ray``.
         site: Configuration the workers analyse with.
-        workers: Local worker processes, or Ray actors (0 with Ray: one per CPU of the cluster).
+        workers: Local worker processes, or Ray actors (0: as many as the cores, or the
+            cluster's CPUs, hold at ``threads`` each).
         address: Ray cluster address (``None``: start a Ray instance on this machine).
+        threads: Inference threads of each worker; a Ray actor declares as many CPUs.
     """
     if ExecutorKind(kind) is ExecutorKind.RAY:
         from api.runs.ray_executor import RayExecutor
 
-        return RayExecutor(site, workers, address)
+        return RayExecutor(site, workers, address, threads)
     if address is not None:
         raise ValueError("--address only applies to --executor ray")
-    return LocalExecutor(site, workers or (os.cpu_count() or 1))
+    return LocalExecutor(site, workers or max(1, (os.cpu_count() or 1) // threads), threads)

@@ -17,14 +17,12 @@ import ray
 from ray.exceptions import RayError
 
 from api.config import SiteConfig
-from api.runs.executors import Executor, Outcome, UnitJob, UnitResult, WorkerState
+from api.runs.executors import Executor, Outcome, UnitJob, UnitResult, load_worker
 
 logger = logging.getLogger(__name__)
 
 RAY_START_ATTEMPTS = 3
 RAY_START_BACKOFF_S = 5.0
-THREADS_PER_ACTOR = 1
-"""Intra-op threads of one actor; an actor declares as many CPUs."""
 
 
 class RayStartError(RuntimeError):
@@ -36,7 +34,7 @@ class UnitWorker:
     """A Ray actor holding a loaded pose detector."""
 
     def __init__(self, site: SiteConfig, threads: int) -> None:
-        self.state = WorkerState(site, threads)
+        self.state = load_worker(site, threads)
 
     def analyse(self, job: UnitJob) -> UnitResult:
         """Analyse one unit (one Ray task)."""
@@ -51,12 +49,16 @@ class RayExecutor(Executor):
         workers: Actors to start (0: one per CPU of the cluster).
         address: Cluster address (``ray://…`` or ``HOST:PORT``); ``None`` starts Ray here, or
             joins the Ray instance this process already runs.
+        threads: Inference threads of each actor, which declares as many CPUs.
     """
 
-    def __init__(self, site: SiteConfig, workers: int, address: str | None) -> None:
+    def __init__(
+        self, site: SiteConfig, workers: int, address: str | None, threads: int = 1
+    ) -> None:
         self.site = site
         self.workers = workers
         self.address = address
+        self.threads = threads
         self.slots = max(1, workers)
         self._owns_ray = False
         self._idle: list[Any] = []
@@ -68,15 +70,15 @@ class RayExecutor(Executor):
             self._owns_ray = True
         resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
         cpus = int(resources.get("CPU", 1))
-        self.slots = max(1, self.workers or cpus // THREADS_PER_ACTOR)
+        self.slots = max(1, self.workers or cpus // self.threads)
         gpus = float(resources.get("GPU", 0.0))
         per_actor_gpu = min(1.0, gpus / self.slots) if gpus else 0.0
         logger.info("ray: %d actors over %d CPUs, %.2f GPU each", self.slots, cpus, per_actor_gpu)
         self._idle = [
             UnitWorker.options(  # type: ignore[attr-defined]
-                num_cpus=THREADS_PER_ACTOR,
+                num_cpus=self.threads,
                 num_gpus=per_actor_gpu,
-            ).remote(self.site, THREADS_PER_ACTOR)
+            ).remote(self.site, self.threads)
             for _ in range(self.slots)
         ]
 
@@ -86,7 +88,7 @@ class RayExecutor(Executor):
                 if self.address is None:
                     ray.init(
                         address="local",
-                        num_cpus=self.workers or os.cpu_count() or 1,
+                        num_cpus=self.workers * self.threads or os.cpu_count() or 1,
                         include_dashboard=False,
                         logging_level=logging.WARNING,
                     )

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from api.batch import ScanOptions, pipeline_version
+from api.batch import ScanOptions, detector_label, pipeline_version
 from api.runs.executors import ExecutorKind, make_executor
-from vision.config import ClutterConfig, DetectorConfig, SamplingConfig
+from vision.config import Backend, ClutterConfig, DetectorConfig, Precision, SamplingConfig
 
 
 @pytest.mark.parametrize(
@@ -38,9 +38,22 @@ def test_scan_options(
     )
 
 
-def test_local_workers_default_to_one_per_core(tmp_path: Path) -> None:
-    options = ScanOptions.build(db_url="sqlite:///x.db", work_dir=tmp_path, workers=0)
-    assert options.workers >= 1
+@pytest.mark.parametrize("threads", [1, 2])
+def test_local_workers_default_to_the_cores_at_threads_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    options = ScanOptions.build(
+        db_url="sqlite:///x.db", work_dir=tmp_path, workers=0, threads=threads
+    )
+    assert (options.workers, options.threads) == (8 // threads, threads)
+    executor = make_executor("local", None, 0, threads=threads)  # type: ignore[arg-type]
+    assert executor.slots == 8 // threads
+
+
+def test_threads_per_worker_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="threads per worker must be at least 1, not 0"):
+        ScanOptions.build(db_url="sqlite:///x.db", work_dir=tmp_path, workers=1, threads=0)
 
 
 @pytest.mark.parametrize(
@@ -63,6 +76,10 @@ def test_pipeline_version_follows_what_changes_observations() -> None:
     base = pipeline_version(det, smp, clu)
     assert base == pipeline_version(DetectorConfig(), SamplingConfig(), ClutterConfig())
     assert base != pipeline_version(DetectorConfig(imgsz=320), smp, clu)
+    bf16 = DetectorConfig(backend=Backend.OPENVINO, precision=Precision.BF16)
+    assert pipeline_version(DetectorConfig(backend=Backend.OPENVINO), smp, clu) != (
+        pipeline_version(bf16, smp, clu)
+    )
     assert base != pipeline_version(det, SamplingConfig(interval_s=1.0), clu)
     assert base != pipeline_version(DetectorConfig(object_model="yolo11n"), smp, clu)
     assert base != pipeline_version(det, smp, ClutterConfig(persistence_s=30.0))
@@ -83,3 +100,9 @@ def test_local_executor_does_not_import_ray() -> None:
 def test_make_executor_refuses_an_address_for_local() -> None:
     with pytest.raises(ValueError, match="--address"):
         make_executor("local", None, 1, address="10.0.0.5:6379")  # type: ignore[arg-type]
+
+
+def test_detector_label_names_a_precision_other_than_f32() -> None:
+    assert detector_label(DetectorConfig()) == "yolo11n-pose@640/onnx"
+    bf16 = DetectorConfig(backend=Backend.OPENVINO, precision=Precision.BF16, imgsz=480)
+    assert detector_label(bf16) == "yolo11n-pose@480/openvino-bf16"

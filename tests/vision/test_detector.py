@@ -19,11 +19,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
+from pydantic import ValidationError
 from scipy.optimize import linear_sum_assignment
 
+import vision.backends.runtimes
 from vision.backends.export import ExportError, ExportFormat, export_dir, exported_model
+from vision.backends.runtimes import PrecisionError, cpu_capabilities
 from vision.backends.yolo_io import PAD_VALUE, HeadLayout, decode, letterbox
-from vision.config.detector import Backend, DetectorConfig
+from vision.config.detector import Backend, DetectorConfig, Precision
 from vision.detector import DetectorError, ObjectDetector, PoseDetector
 from vision.types import FrameDetections, Keypoint, SampledFrame, box_iou
 from vision.weights import CACHE_ENV, WeightsError, file_sha256, locate_weights
@@ -123,6 +126,36 @@ def test_backends_agree_with_pytorch(
     (ref,) = detectors[Backend.TORCH].detect([photos[photo]])
     (other,) = detectors[backend].detect([photos[photo]])
     _assert_same(ref, other)
+
+
+@pytest.mark.parametrize("photo", list(PEOPLE))
+def test_openvino_bf16_finds_the_same_people_where_the_cpu_has_bf16(
+    detectors: dict[Backend, PoseDetector], photos: dict[str, SampledFrame], photo: str
+) -> None:
+    """On a CPU with bf16 instructions: the same people as f32, boxes at IoU >= 0.9 and
+    keypoints within 45 px (3.5 % of the zidane frame's width: bf16 keeps 8 mantissa bits).
+    Elsewhere asking for bf16 is refused with the CPU's capabilities named."""
+    config = DetectorConfig(backend=Backend.OPENVINO, precision=Precision.BF16)
+    if "BF16" not in cpu_capabilities():
+        with pytest.raises(PrecisionError, match="needs a CPU with bf16 instructions"):
+            PoseDetector(config)
+        return
+    (ref,) = detectors[Backend.TORCH].detect([photos[photo]])
+    (bf16,) = PoseDetector(config).detect([photos[photo]])
+    _assert_same(ref, bf16, kpt_px=45.0)
+
+
+def test_bf16_is_refused_on_a_cpu_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vision.backends.runtimes, "cpu_capabilities", lambda: ["FP32", "INT8"])
+    config = DetectorConfig(backend=Backend.OPENVINO, precision=Precision.BF16)
+    with pytest.raises(PrecisionError, match="this CPU offers FP32, INT8: set detector.precision"):
+        PoseDetector(config)
+
+
+@pytest.mark.parametrize("backend", [Backend.TORCH, Backend.ONNX])
+def test_bf16_is_an_openvino_setting(backend: Backend) -> None:
+    with pytest.raises(ValidationError, match=f"openvino backend only, not on {backend.value}"):
+        DetectorConfig(backend=backend, precision=Precision.BF16)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from vision.config.detector import Precision
+
 logger = logging.getLogger(__name__)
 
 MAX_COMPILED_SHAPES = 8
@@ -69,27 +71,51 @@ class OnnxRunner:
         return np.asarray(out, np.float32)
 
 
+class PrecisionError(RuntimeError):
+    """The CPU cannot run the network in the configured precision."""
+
+
+def cpu_capabilities() -> list[str]:
+    """What OpenVINO's CPU plugin can run here (``FP32``, ``BF16``, ``INT8``...)."""
+    import openvino as ov
+
+    return list(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+
+
 class OpenVinoRunner:
     """OpenVINO CPU inference, compiled once per input shape (static shapes run fastest).
 
     Args:
         model: ``.xml`` of an OpenVINO IR with dynamic input shape.
         threads: Inference threads.
+        precision: Network arithmetic. OpenVINO would pick bf16 by itself on CPUs that have it;
+            it is pinned here so that ``f32`` means the same detections on every machine.
+
+    Raises:
+        PrecisionError: ``bf16`` on a CPU without bf16 instructions (OpenVINO would silently
+            run f32 there, and a nightly job would not get the speed it was configured for).
     """
 
-    def __init__(self, model: Path, threads: int) -> None:
+    def __init__(self, model: Path, threads: int, precision: Precision = Precision.F32) -> None:
         import openvino as ov
 
+        if precision is Precision.BF16:
+            caps = cpu_capabilities()
+            if "BF16" not in caps:
+                raise PrecisionError(
+                    "precision bf16 needs a CPU with bf16 instructions (AMX or AVX512_BF16); "
+                    f"this CPU offers {', '.join(caps)}: set detector.precision to f32"
+                )
         self._core = ov.Core()
         self._model = self._core.read_model(str(model))
         self._config = {
             "INFERENCE_NUM_THREADS": threads,
             "NUM_STREAMS": 1,
             "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_PRECISION_HINT": "f32",  # no bf16 on CPUs that have it: same detections
+            "INFERENCE_PRECISION_HINT": precision.value,
         }
         self._requests: OrderedDict[tuple[int, ...], Any] = OrderedDict()
-        logger.info("OpenVINO model %s with %d threads", model, threads)
+        logger.info("OpenVINO model %s with %d threads in %s", model, threads, precision.value)
 
     def _request(self, shape: tuple[int, ...]) -> Any:
         request = self._requests.get(shape)

@@ -74,6 +74,28 @@ def _mid_run(db_url: str) -> bool:
     return "done" in states and "running" in states
 
 
+def _kill_mid_run(db_url: str, match: Callable[[int, str], bool], killed: list[int]) -> None:
+    """SIGKILL the first process ``match(ppid, cmdline)`` picks while the workers are loaded
+    (a unit finished) and a unit is running; files take about a second here, so no waiting."""
+
+    def busy_worker() -> int | None:
+        if not _mid_run(db_url):
+            return None
+        return next((pid for pid, (pp, cmd) in _processes().items() if match(pp, cmd)), None)
+
+    pid: int | None = None
+
+    def found() -> bool:
+        nonlocal pid
+        pid = busy_worker()
+        return pid is not None
+
+    _wait_for("a worker busy with a unit after one finished", found)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    killed.append(pid)
+
+
 def _processes() -> dict[int, tuple[int, str]]:
     """pid → (parent pid, command line) of every process."""
     out: dict[int, tuple[int, str]] = {}
@@ -123,15 +145,8 @@ def test_worker_killed_mid_file_loses_and_duplicates_nothing(
     killed: list[int] = []
 
     def kill_a_worker() -> None:
-        # Workers are loaded (one unit finished) and inside the next file.
-        _wait_for("a unit running after one finished", lambda: _mid_run(pg_url))
-        time.sleep(1.0)
         me = os.getpid()
-        for pid, (ppid, cmd) in _processes().items():
-            if ppid == me and "spawn_main" in cmd:
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                return
+        _kill_mid_run(pg_url, lambda ppid, cmd: ppid == me and "spawn_main" in cmd, killed)
 
     killer = threading.Thread(target=kill_a_worker)
     killer.start()
@@ -203,13 +218,8 @@ def test_ray_actor_killed_mid_file_is_retried(
     killed: list[int] = []
 
     def kill_an_actor() -> None:
-        _wait_for("a unit running after one finished", lambda: _mid_run(pg_url))
-        time.sleep(1.0)
-        for pid, (_, cmd) in _processes().items():
-            if cmd.startswith("ray::UnitWorker"):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                return
+        # Ray titles an actor process ``ray::UnitWorker.analyse`` while it runs a task.
+        _kill_mid_run(pg_url, lambda _, cmd: cmd.startswith("ray::UnitWorker.analyse"), killed)
 
     killer = threading.Thread(target=kill_an_actor)
     killer.start()

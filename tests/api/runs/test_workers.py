@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+import vision.backends.runtimes
 import vision.detector
 from api.demo import DEMO_START
-from api.runs.executors import Outcome, UnitJob, WorkerState
+from api.runs.executors import BrokenWorker, Outcome, UnitJob, WorkerState, load_worker
 from tests.api.runs.conftest import CORRUPT_NAME, Footage
-from vision.config import ClutterConfig, DetectorConfig
+from vision.config import Backend, ClutterConfig, DetectorConfig, Precision
 from vision.config.clutter import COCO_NAMES
 from vision.timeline import UNKNOWN_LABEL, ObservationTimeline
 from vision.types import FrameDetections, SampledFrame, box_iou
@@ -90,3 +91,19 @@ def test_worker_labels_static_objects_with_the_configured_detector(
     assert box_iou(objects.xyxy, CUP_BOX)[0, 0] >= 0.5
     assert objects.label.tolist() == [label]
     assert objects.confidence[0] == pytest.approx(confidence)
+
+
+def test_a_worker_that_cannot_load_its_model_fails_each_unit_with_the_reason(
+    footage: Footage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bf16 asked for on a CPU without bf16 (simulated): units fail naming why, not as a dead
+    worker process."""
+    monkeypatch.setattr(vision.backends.runtimes, "cpu_capabilities", lambda: ["FP32", "INT8"])
+    detector = DetectorConfig(backend=Backend.OPENVINO, precision=Precision.BF16)
+    worker = load_worker(footage.site.model_copy(update={"detector": detector}), threads=1)
+    assert isinstance(worker, BrokenWorker)
+    first = min(footage.folder.glob("ch01_*.mp4"))
+    result = worker.analyse(UnitJob(7, str(first), "demo", "lobby", DEMO_START))
+    assert (result.unit_id, result.outcome) == (7, Outcome.ERROR)
+    assert result.reason.startswith("worker setup failed: PrecisionError: precision bf16 needs")
+    assert "FP32, INT8" in result.reason
