@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -19,6 +19,20 @@ class TimeRange(BaseModel):
 
     start: time = Field(description="Local start time, e.g. 09:00.")
     end: time = Field(description="Local end time, e.g. 17:00; after start.")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_text(cls, value: object) -> object:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"write local times as 'HH:MM', not the number {value!r}")
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError(f"{value} has a UTC offset; times are local to the branch's timezone")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeRange:

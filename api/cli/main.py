@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from api.cli.calibrate import calibrate
 from api.cli.events import events_app
 from api.cli.notices import notices, report
 from api.cli.reference import reference_app
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 app.add_typer(events_app, name="events")
 app.add_typer(reference_app, name="reference")
+app.command()(calibrate)
 app.command()(score)
 app.add_typer(users_app, name="users")
 app.command()(serve)

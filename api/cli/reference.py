@@ -11,7 +11,6 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-import av
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -19,25 +18,26 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.config import ConfigError, SiteConfig, load_config
-from api.config.site import BranchConfig
+from api.cli.common import (
+    BranchOption,
+    ConfigOption,
+    StillError,
+    console,
+    fail,
+    load_site,
+    pick_branch,
+    pick_camera,
+    read_still,
+)
 from vision.config import CameraConfig, ZoneKind
 from vision.reference import ReferenceError, ReferenceStore
 
 logger = logging.getLogger(__name__)
 
-EXIT_USAGE = 2
-
 reference_app = typer.Typer(
     help="Clean reference stills of cameras (for clutter and left-object checks).",
     no_args_is_help=True,
 )
-console = Console(stderr=True)
-
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Configuration file.")]
-BranchOption = Annotated[
-    str | None, typer.Option(help="Branch id (may be left out when the config has one branch).")
-]
 DbOption = Annotated[
     str | None,
     typer.Option(
@@ -67,68 +67,6 @@ def references_root(db: str | None, work: Path | None) -> Path:
     return under(ScanOptions.build(db_url=db, work_dir=work, workers=1).work_dir)
 
 
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]{message}[/red]", highlight=False)
-    return typer.Exit(EXIT_USAGE)
-
-
-def _load(config: Path) -> SiteConfig:
-    try:
-        return load_config(config)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from exc
-
-
-def _branch(site: SiteConfig, branch_id: str | None) -> BranchConfig:
-    if branch_id is None:
-        if len(site.branches) == 1:
-            return site.branches[0]
-        ids = ", ".join(b.id for b in site.branches)
-        raise _fail(f"the configuration has several branches ({ids}); choose one with --branch")
-    try:
-        return site.branch(branch_id)
-    except KeyError as exc:
-        raise _fail(f"unknown branch {branch_id!r}") from exc
-
-
-def _camera(branch: BranchConfig, camera_id: str) -> CameraConfig:
-    try:
-        return branch.camera(camera_id)
-    except KeyError as exc:
-        known = ", ".join(c.id for c in branch.cameras)
-        raise _fail(f"branch {branch.id!r} has no camera {camera_id!r} (cameras: {known})") from exc
-
-
-def read_still(path: Path, at_s: float | None) -> npt.NDArray[np.uint8]:
-    """A BGR still from an image file, or the frame of a video at ``at_s`` seconds.
-
-    Args:
-        path: Image (PNG, JPEG…) or video export.
-        at_s: Offset into a video; ``None`` reads ``path`` as an image.
-
-    Returns:
-        BGR ``uint8`` image.
-
-    Raises:
-        ReferenceError: the file is missing, unreadable, or the video ends before ``at_s``.
-    """
-    if not path.is_file():
-        raise ReferenceError(f"{path}: no such file")
-    if at_s is None:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise ReferenceError(f"{path}: not a readable image (give --at for a video)")
-        return np.asarray(image, np.uint8)
-    try:
-        with av.open(str(path)) as container:
-            for frame in container.decode(video=0):
-                if frame.time is not None and frame.time >= at_s:
-                    return np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
-    except (av.FFmpegError, IndexError) as exc:
-        raise ReferenceError(f"{path}: cannot decode the video ({exc})") from exc
-    raise ReferenceError(f"{path}: the video ends before {at_s:g} s")
-
-
 def draw_zones(image: npt.NDArray[np.uint8], camera: CameraConfig) -> npt.NDArray[np.uint8]:
     """Copy of a still with the zones that matter for clutter outlined."""
     out = image.copy()
@@ -155,17 +93,17 @@ def set_reference(
     work: WorkOption = None,
 ) -> None:
     """Store STILL as the clean reference of a camera (replacing any earlier one)."""
-    site = _load(config)
-    branch_cfg = _branch(site, branch)
-    camera_cfg = _camera(branch_cfg, camera)
+    site = load_site(config)
+    branch_cfg = pick_branch(site, branch)
+    camera_cfg = pick_camera(branch_cfg, camera)
     try:
         image = read_still(still, at)
         source = still.name if at is None else f"{still.name}@{at:g}s"
         path = ReferenceStore(references_root(db, work)).save(
             branch_cfg.id, camera_cfg.id, image, source
         )
-    except ReferenceError as exc:
-        raise _fail(str(exc)) from exc
+    except (StillError, ReferenceError) as exc:
+        raise fail(str(exc)) from exc
     console.print(f"stored clean reference of {branch_cfg.id}/{camera_cfg.id}: {path}")
 
 
@@ -181,17 +119,17 @@ def show_references(
     work: WorkOption = None,
 ) -> None:
     """List the cameras' clean reference stills (and optionally write previews)."""
-    site = _load(config)
-    branches = site.branches if branch is None else [_branch(site, branch)]
+    site = load_site(config)
+    branches = site.branches if branch is None else [pick_branch(site, branch)]
     store = ReferenceStore(references_root(db, work))
     table = Table("branch", "camera", "reference", "marked at (UTC)", "source", "size")
     for branch_cfg in branches:
-        cameras = branch_cfg.cameras if camera is None else [_camera(branch_cfg, camera)]
+        cameras = branch_cfg.cameras if camera is None else [pick_camera(branch_cfg, camera)]
         for camera_cfg in cameras:
             try:
                 still = store.load(branch_cfg.id, camera_cfg.id)
             except ReferenceError as exc:
-                raise _fail(str(exc)) from exc
+                raise fail(str(exc)) from exc
             if still is None:
                 table.add_row(branch_cfg.id, camera_cfg.id, "median of first samples", "", "", "")
                 continue

@@ -8,6 +8,7 @@ Errors name the file, the line, the branch/camera/zone and the field, e.g.::
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,23 @@ logger = logging.getLogger(__name__)
 
 class ConfigError(ValueError):
     """The configuration file cannot be used; the message says where and why."""
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without YAML 1.1's base-60 integers, as in YAML 1.2: an unquoted
+    ``end: 17:00`` is the text ``17:00``, not the number 1020."""
+
+
+_INT = "tag:yaml.org,2002:int"
+ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _INT]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ConfigLoader.add_implicit_resolver(
+    _INT,
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
 
 
 # --- migrations ---------------------------------------------------------------------------
@@ -166,8 +184,8 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         ConfigError: with one line per problem, naming file, line and field.
     """
     try:
-        root = yaml.compose(text)
-        raw = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=ConfigLoader)
+        raw = yaml.load(text, Loader=ConfigLoader)  # noqa: S506  (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -115,3 +115,22 @@ def test_malformed_documents(text: str, message: str) -> None:
 def test_load_config_names_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    ("written", "expectation"),
+    [
+        ('"17:00"', does_not_raise()),
+        ("17:00", does_not_raise()),  # YAML 1.1 would read 1020 (base 60); read as text here
+        ("1020", pytest.raises(ConfigError, match=r"open\.end: .*'HH:MM', not the number 1020")),
+        ('"17:00+08:00"', pytest.raises(ConfigError, match="has a UTC offset")),
+    ],
+)
+def test_opening_times_are_clock_text(
+    written: str, expectation: AbstractContextManager[object]
+) -> None:
+    assert EXAMPLE.count('end: "17:00"') == 1
+    text = EXAMPLE.replace('end: "17:00"', f"end: {written}")
+    with expectation:
+        hours = parse_config(text, "site.yaml").branch("chengdong").hours
+        assert hours.open.end.isoformat() == "17:00:00"

@@ -1,0 +1,97 @@
+"""What several commands share: the config/branch/camera options, their lookups with errors
+that name what exists, and reading a still from an image or a video export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import av
+import cv2
+import numpy as np
+import numpy.typing as npt
+import typer
+from rich.console import Console
+
+from api.config import ConfigError, SiteConfig, load_config
+from api.config.site import BranchConfig
+from vision.config import CameraConfig
+
+EXIT_USAGE = 2
+
+console = Console(stderr=True)
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Configuration file.")]
+BranchOption = Annotated[
+    str | None, typer.Option(help="Branch id (may be left out when the config has one branch).")
+]
+
+
+class StillError(ValueError):
+    """A still cannot be read from the given file."""
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as an error; the caller raises the returned exit (status 2)."""
+    console.print(f"[red]{message}[/red]", highlight=False)
+    return typer.Exit(EXIT_USAGE)
+
+
+def load_site(config: Path) -> SiteConfig:
+    """The configuration, or exit naming the line that is wrong."""
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+
+
+def pick_branch(site: SiteConfig, branch_id: str | None) -> BranchConfig:
+    """The branch ``branch_id``, or the only branch when it is ``None``."""
+    if branch_id is None:
+        if len(site.branches) == 1:
+            return site.branches[0]
+        ids = ", ".join(b.id for b in site.branches)
+        raise fail(f"the configuration has several branches ({ids}); choose one with --branch")
+    try:
+        return site.branch(branch_id)
+    except KeyError as exc:
+        raise fail(f"unknown branch {branch_id!r}") from exc
+
+
+def pick_camera(branch: BranchConfig, camera_id: str) -> CameraConfig:
+    """The camera ``camera_id`` of ``branch``."""
+    try:
+        return branch.camera(camera_id)
+    except KeyError as exc:
+        known = ", ".join(c.id for c in branch.cameras)
+        raise fail(f"branch {branch.id!r} has no camera {camera_id!r} (cameras: {known})") from exc
+
+
+def read_still(path: Path, at_s: float | None) -> npt.NDArray[np.uint8]:
+    """A BGR still from an image file, or the frame of a video at ``at_s`` seconds.
+
+    Args:
+        path: Image (PNG, JPEG…) or video export.
+        at_s: Offset into a video; ``None`` reads ``path`` as an image.
+
+    Returns:
+        BGR ``uint8`` image.
+
+    Raises:
+        StillError: the file is missing, unreadable, or the video ends before ``at_s``.
+    """
+    if not path.is_file():
+        raise StillError(f"{path}: no such file")
+    if at_s is None:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise StillError(f"{path}: not a readable image (give --at for a video)")
+        return np.asarray(image, np.uint8)
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                if frame.time is not None and frame.time >= at_s:
+                    return np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
+    except (av.FFmpegError, IndexError) as exc:
+        raise StillError(f"{path}: cannot decode the video ({exc})") from exc
+    raise StillError(f"{path}: the video ends before {at_s:g} s")
