@@ -156,6 +156,16 @@ def pipeline_version(
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+def camera_version(run_version: str, branch: str, camera: CameraConfig) -> str:
+    """The pipeline version of one camera's files: the run's version with what the camera's
+    configuration adds to observations (its zones and uniform signatures), so redrawing a zone
+    or calibrating a uniform re-analyses that camera's files and no other's."""
+    raw = "|".join(
+        [run_version, branch, camera.id, camera.model_dump_json(include={"zones", "uniforms"})]
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
 def detector_label(detector: DetectorConfig) -> str:
     """Short name of the model setting stored with each event, e.g. ``yolo11n-pose@640/onnx``."""
     label = f"{detector.model}@{detector.imgsz}/{detector.backend.value}"
@@ -217,6 +227,9 @@ def run_scan(
         return store.start_run(str(config_path), version)
 
     run_id = units.with_db_retry(engine, start, "starting the run")
+    versions = {
+        (b.id, c.id): camera_version(version, b.id, c) for b in site.branches for c in b.cameras
+    }
     planned = [
         units.PlannedFile(
             path=str(f.path),
@@ -226,10 +239,11 @@ def run_scan(
             camera=f.camera,
             start=f.start,
             end=f.end,
+            version=versions[(f.branch, f.camera)],
         )
         for f in found.files
     ]
-    unit_ids = units.plan_units(engine, planned, version, run_id)
+    unit_ids = units.plan_units(engine, planned, run_id)
     before = {u.id: u.state for u in units.load_units(engine, unit_ids)}
     open_s = sum(
         (p.end - p.start).total_seconds()
@@ -242,7 +256,7 @@ def run_scan(
         )
         executor.start()
         try:
-            ctx = DriveContext(engine, run_id, version, options.work_dir, units.owner_id())
+            ctx = DriveContext(engine, run_id, options.work_dir, units.owner_id())
             driven = drive(ctx, executor, unit_ids, open_s, console)
         finally:
             executor.close()
@@ -274,7 +288,7 @@ def run_scan(
             site,
             engine,
             run_id,
-            version,
+            versions,
             detector_version,
             days_by_branch,
             rule_params,
@@ -306,7 +320,7 @@ def _apply_rules(
     site: SiteConfig,
     engine: Engine,
     run_id: int,
-    version: str,
+    versions: dict[tuple[str, str], str],
     detector_version: str,
     days_by_branch: dict[str, set[date]],
     rule_params: dict[str, Any],
@@ -319,8 +333,9 @@ def _apply_rules(
         if not days:
             continue
         tz = branch.tz
+        current = {versions[(branch.id, c.id)] for c in branch.cameras}
         stored = units.with_db_retry(
-            engine, partial(_done_videos, branch=branch.id, version=version), "reading videos"
+            engine, partial(_done_videos, branch=branch.id, versions=current), "reading videos"
         )
         videos = [v for v in stored if v.start_ts and v.start_ts.astimezone(tz).date() in days]
         window_start = datetime.combine(days[0], datetime.min.time(), tz)
@@ -375,8 +390,8 @@ def _apply_rules(
                 summary.events_by_item[event.item] = summary.events_by_item.get(event.item, 0) + 1
 
 
-def _done_videos(session: Session, *, branch: str, version: str) -> list[Video]:
-    return Store(session).done_videos(branch, version)
+def _done_videos(session: Session, *, branch: str, versions: set[str]) -> list[Video]:
+    return Store(session).done_videos(branch, versions)
 
 
 def coverage_gaps_for(

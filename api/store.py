@@ -16,7 +16,7 @@ supervisor has reviewed is never overwritten.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -175,14 +175,14 @@ class Store:
             select(Video).where(Video.sha256 == sha256, Video.pipeline_version == pipeline_version)
         ).one_or_none()
 
-    def done_videos(self, branch: str, pipeline_version: str) -> list[Video]:
-        """Videos of a branch analysed by this pipeline version, by camera and start."""
+    def done_videos(self, branch: str, pipeline_versions: Collection[str]) -> list[Video]:
+        """Videos of a branch analysed by these pipeline versions, by camera and start."""
         return list(
             self.session.scalars(
                 select(Video)
                 .where(
                     Video.branch_id == branch,
-                    Video.pipeline_version == pipeline_version,
+                    Video.pipeline_version.in_(pipeline_versions),
                     Video.status == VideoStatus.DONE.value,
                 )
                 .order_by(Video.camera_id, Video.start_ts)

@@ -118,7 +118,6 @@ class DriveContext:
 
     engine: Engine
     run_id: int
-    version: str
     work_dir: Path
     owner: str
 
@@ -126,7 +125,7 @@ class DriveContext:
 def _commit(ctx: DriveContext, claim: units.Claim, result: UnitResult) -> UnitReport | None:
     """Store one unit's outcome in one transaction; ``None`` if it will be retried or was lost."""
     stats = result.stats
-    path = timeline_path(ctx.work_dir, ctx.version, claim.sha256)
+    path = timeline_path(ctx.work_dir, claim.version, claim.sha256)
     if result.outcome is Outcome.OK:
         _write_timeline(path, result.timeline)
     tz = claim.start.tzinfo
@@ -149,7 +148,7 @@ def _commit(ctx: DriveContext, claim: units.Claim, result: UnitResult) -> UnitRe
             path=claim.path,
             sha256=claim.sha256,
             size=claim.size,
-            pipeline_version=ctx.version,
+            pipeline_version=claim.version,
             branch=claim.branch,
             camera=claim.camera,
             start=claim.start,

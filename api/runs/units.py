@@ -56,7 +56,7 @@ TERMINAL = (UnitState.DONE.value, UnitState.FAILED.value)
 
 @dataclass(frozen=True, slots=True)
 class PlannedFile:
-    """An export file to plan as a unit."""
+    """An export file to plan as a unit, with the pipeline version of its camera."""
 
     path: str
     sha256: str
@@ -65,6 +65,7 @@ class PlannedFile:
     camera: str
     start: datetime
     end: datetime | None
+    version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class Claim:
     start: datetime
     end: datetime | None
     attempt: int
+    version: str
 
 
 def owner_id() -> str:
@@ -144,10 +146,8 @@ def with_db_retry(engine: Engine, work: Callable[[Session], T], what: str) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def plan_units(
-    engine: Engine, files: Sequence[PlannedFile], pipeline_version: str, run_id: int
-) -> list[int]:
-    """Record one unit per file (existing units are kept) and return their ids.
+def plan_units(engine: Engine, files: Sequence[PlannedFile], run_id: int) -> list[int]:
+    """Record one unit per file and version (existing units are kept) and return their ids.
 
     Units that failed for a transient reason get a fresh set of attempts; units that failed on
     bad input stay failed (a changed file has another hash, hence another unit).
@@ -158,13 +158,13 @@ def plan_units(
         for f in files:
             unit = session.scalars(
                 select(ScanUnit).where(
-                    ScanUnit.sha256 == f.sha256, ScanUnit.pipeline_version == pipeline_version
+                    ScanUnit.sha256 == f.sha256, ScanUnit.pipeline_version == f.version
                 )
             ).one_or_none()
             if unit is None:
                 unit = ScanUnit(
                     sha256=f.sha256,
-                    pipeline_version=pipeline_version,
+                    pipeline_version=f.version,
                     path=f.path,
                     size=f.size,
                     branch_id=f.branch,
@@ -211,6 +211,7 @@ def claim_unit(
             unit.start_ts,
             unit.end_ts,
             unit.attempts,
+            unit.pipeline_version,
         )
 
     def work(session: Session) -> Claim | None:

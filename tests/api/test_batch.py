@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from api.batch import ScanOptions, detector_label, pipeline_version
+from api.batch import ScanOptions, camera_version, detector_label, pipeline_version
 from api.runs.executors import ExecutorKind, make_executor
-from vision.config import Backend, ClutterConfig, DetectorConfig, Precision, SamplingConfig
+from vision.config import (
+    Backend,
+    CameraConfig,
+    ClutterConfig,
+    DetectorConfig,
+    Precision,
+    SamplingConfig,
+    ZoneConfig,
+)
+from vision.config.camera import UniformSignature
 
 
 @pytest.mark.parametrize(
@@ -106,3 +115,18 @@ def test_detector_label_names_a_precision_other_than_f32() -> None:
     assert detector_label(DetectorConfig()) == "yolo11n-pose@640/onnx"
     bf16 = DetectorConfig(backend=Backend.OPENVINO, precision=Precision.BF16, imgsz=480)
     assert detector_label(bf16) == "yolo11n-pose@480/openvino-bf16"
+
+
+def test_camera_version_follows_the_camera_zones_and_uniforms() -> None:
+    post = ZoneConfig(id="post", kind="guard_post", polygon=[(0, 0), (0.5, 0), (0.5, 0.5)])
+    cam = CameraConfig(id="lobby", zones=[post])
+    base = camera_version("v1", "b1", cam)
+    assert base == camera_version("v1", "b1", cam.model_copy(update={"name": "大堂"}))
+    assert base != camera_version("v2", "b1", cam)
+    assert base != camera_version("v1", "b2", cam)
+    # Two cameras drawn alike still have versions of their own.
+    assert base != camera_version("v1", "b1", cam.model_copy(update={"id": "hall"}))
+    moved = post.model_copy(update={"polygon": [(0, 0), (0.6, 0), (0.6, 0.5)]})
+    assert base != camera_version("v1", "b1", cam.model_copy(update={"zones": [moved]}))
+    uniform = UniformSignature(role="guard", hist=[1.0])
+    assert base != camera_version("v1", "b1", cam.model_copy(update={"uniforms": [uniform]}))

@@ -20,7 +20,7 @@ from api.store import Store
 START = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 
 
-def _files(n: int) -> list[units.PlannedFile]:
+def _files(n: int, version: str = "v1") -> list[units.PlannedFile]:
     return [
         units.PlannedFile(
             path=f"/exports/ch01_{i}.mp4",
@@ -30,6 +30,7 @@ def _files(n: int) -> list[units.PlannedFile]:
             camera="c1",
             start=START + timedelta(minutes=5 * i),
             end=None,
+            version=version,
         )
         for i in range(n)
     ]
@@ -65,16 +66,16 @@ def _set(engine: Engine, unit_id: int, **values: object) -> None:
 
 
 def test_planning_twice_keeps_one_unit_per_file(store_engine: Engine) -> None:
-    first = units.plan_units(store_engine, _files(3), "v1", 1)
-    again = units.plan_units(store_engine, _files(3), "v1", 1)
-    other_version = units.plan_units(store_engine, _files(3), "v2", 1)
+    first = units.plan_units(store_engine, _files(3), 1)
+    again = units.plan_units(store_engine, _files(3), 1)
+    other_version = units.plan_units(store_engine, _files(3, "v2"), 1)
     assert first == again
     assert set(other_version).isdisjoint(first)
     assert units.open_units(store_engine, first) == 3
 
 
 def test_each_unit_is_claimed_once(store_engine: Engine) -> None:
-    ids = units.plan_units(store_engine, _files(2), "v1", 1)
+    ids = units.plan_units(store_engine, _files(2), 1)
     a = units.claim_unit(store_engine, ids, units.owner_id())
     b = units.claim_unit(store_engine, ids, units.owner_id())
     assert a is not None and b is not None
@@ -95,7 +96,7 @@ def test_each_unit_is_claimed_once(store_engine: Engine) -> None:
 def test_running_units_are_taken_over_only_from_dead_owners(
     store_engine: Engine, owner: str, beat_age_s: float, taken_over: bool
 ) -> None:
-    [uid] = units.plan_units(store_engine, _files(1), "v1", 1)
+    [uid] = units.plan_units(store_engine, _files(1), 1)
     holder = {
         "dead-local": f"{socket.gethostname()}:{_dead_pid()}",
         "other-host": "scanner-07:4242",
@@ -123,7 +124,7 @@ def test_transient_failures_back_off_then_fail_and_are_retried_by_a_new_plan(
     store_engine: Engine,
 ) -> None:
     me = units.owner_id()
-    [uid] = units.plan_units(store_engine, _files(1), "v1", 1)
+    [uid] = units.plan_units(store_engine, _files(1), 1)
     for attempt in range(1, units.MAX_ATTEMPTS + 1):
         assert units.claim_unit(store_engine, [uid], me) is not None
         final = _fail(store_engine, uid, me, bad_input=False)
@@ -132,23 +133,23 @@ def test_transient_failures_back_off_then_fail_and_are_retried_by_a_new_plan(
             assert units.claim_unit(store_engine, [uid], me) is None, "no back-off"
             _set(store_engine, uid, retry_at=datetime.now(UTC) - timedelta(seconds=1))
     assert _unit(store_engine, uid).state == "failed"
-    units.plan_units(store_engine, _files(1), "v1", 1)
+    units.plan_units(store_engine, _files(1), 1)
     assert (_unit(store_engine, uid).state, _unit(store_engine, uid).attempts) == ("planned", 0)
 
 
 def test_bad_input_fails_at_once_and_stays_failed(store_engine: Engine) -> None:
     me = units.owner_id()
-    [uid] = units.plan_units(store_engine, _files(1), "v1", 1)
+    [uid] = units.plan_units(store_engine, _files(1), 1)
     assert units.claim_unit(store_engine, [uid], me) is not None
     assert _fail(store_engine, uid, me, bad_input=True)
-    units.plan_units(store_engine, _files(1), "v1", 1)
+    units.plan_units(store_engine, _files(1), 1)
     unit = _unit(store_engine, uid)
     assert (unit.state, unit.bad_input, unit.reason) == ("failed", True, "boom")
     assert units.open_units(store_engine, [uid]) == 0
 
 
 def test_a_result_of_a_taken_over_unit_is_dropped(store_engine: Engine) -> None:
-    [uid] = units.plan_units(store_engine, _files(1), "v1", 1)
+    [uid] = units.plan_units(store_engine, _files(1), 1)
     assert units.claim_unit(store_engine, [uid], "scanner-07:1") is not None
     _set(store_engine, uid, owner="scanner-08:1")
     with session_scope(store_engine) as session:
@@ -175,7 +176,7 @@ def test_postgres_claims_skip_units_locked_by_another_driver(pg_url: str) -> Non
     try:
         with session_scope(engine) as session:
             run_id = Store(session).start_run("test.yaml", "v1")
-        ids = units.plan_units(engine, _files(2), "v1", run_id)
+        ids = units.plan_units(engine, _files(2), run_id)
         with engine.connect() as other:
             other.begin()
             other.execute(select(ScanUnit).where(ScanUnit.id == ids[0]).with_for_update())
