@@ -3,10 +3,10 @@ that name what exists, and reading a still from an image or a video export."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
-import av
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -16,8 +16,12 @@ from rich.console import Console
 from api.config import ConfigError, SiteConfig, load_config
 from api.config.site import BranchConfig
 from vision.config import CameraConfig
+from vision.probe import VideoError, probe
+from vision.sampler import read_frame_at
 
 EXIT_USAGE = 2
+_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
+"""Stand-in wall clock of a video's first frame (read_frame_at takes times, not offsets)."""
 
 console = Console(stderr=True)
 
@@ -88,10 +92,10 @@ def read_still(path: Path, at_s: float | None) -> npt.NDArray[np.uint8]:
             raise StillError(f"{path}: not a readable image (give --at for a video)")
         return np.asarray(image, np.uint8)
     try:
-        with av.open(str(path)) as container:
-            for frame in container.decode(video=0):
-                if frame.time is not None and frame.time >= at_s:
-                    return np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
-    except (av.FFmpegError, IndexError) as exc:
-        raise StillError(f"{path}: cannot decode the video ({exc})") from exc
-    raise StillError(f"{path}: the video ends before {at_s:g} s")
+        info = probe(path)
+        if info.duration_s is not None and at_s >= info.duration_s:
+            raise StillError(f"{path}: the video ends before {at_s:g} s ({info.duration_s:.1f} s)")
+        # Seeks to the keyframe before at_s: an hour-long export is not decoded from its start.
+        return read_frame_at(path, _ORIGIN, _ORIGIN + timedelta(seconds=at_s))
+    except VideoError as exc:
+        raise StillError(f"{path}: cannot decode the video at {at_s:g} s ({exc.reason})") from exc

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from api.cli.main import app
 from api.config import load_config
-from tests.api.calibration_scene import COMMENT, LobbyCalibration, lobby_calibration
+from tests.api.calibration_scene import COMMENT, LobbyCalibration, lobby_calibration, lobby_clip
 
 runner = CliRunner()
 
@@ -35,6 +35,22 @@ def test_click_stores_the_signature_in_the_configuration(scene: LobbyCalibration
     assert scene.config.read_text(encoding="utf-8").startswith(COMMENT)
     uniforms = load_config(scene.config).branch("demo").camera("lobby").uniforms
     assert [u.role for u in uniforms] == ["lobby_manager"]
+
+
+def test_click_on_a_frame_of_a_video_export(scene: LobbyCalibration, tmp_path: Path) -> None:
+    video, (x, y) = lobby_clip(tmp_path / "exports", at_s=3)
+    args = ["--at", "3", "--click", f"{x:.1f},{y:.1f}", "--role", "lobby_manager"]
+    result = runner.invoke(
+        app, ["calibrate", str(video), "-c", str(scene.config), "--camera", "lobby", *args]
+    )
+    assert result.exit_code == 0, result.output
+    uniforms = load_config(scene.config).branch("demo").camera("lobby").uniforms
+    assert [u.role for u in uniforms] == ["lobby_manager"]
+    late = runner.invoke(
+        app, ["calibrate", str(video), "-c", str(scene.config), "--camera", "lobby", "--at", "9"]
+    )
+    assert late.exit_code == 2
+    assert "the video ends before 9 s" in " ".join(late.output.split())
 
 
 @pytest.mark.parametrize(
