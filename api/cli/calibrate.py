@@ -112,7 +112,8 @@ def serve_page(session: CalibrationSession, port: int, browser: bool) -> None:
 
     token = secrets.token_urlsafe(16)
     url = f"http://127.0.0.1:{port}/?token={token}"
-    console.print(f"open {url} , click a member of staff, pick the role; Ctrl+C when done")
+    console.print("open this page, pick the role and click a member of staff; Ctrl+C when done:")
+    console.print(url, soft_wrap=True, highlight=False)
     if browser:
         webbrowser.open(url)
     uvicorn.run(calibration_app(session, token), host="127.0.0.1", port=port, log_level="warning")
