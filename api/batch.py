@@ -146,6 +146,7 @@ def pipeline_version(
             clutter.model_dump_json(),
             detector.backend.value,
             detector.precision.value,
+            detector.device,
             str(detector.imgsz),
             f"{detector.confidence:.3f}",
             f"{sampling.interval_s:.3f}",
@@ -254,8 +255,8 @@ def run_scan(
         executor = make_executor(
             options.executor, site, options.workers, options.address, options.threads
         )
-        executor.start()
         try:
+            executor.start()
             ctx = DriveContext(engine, run_id, options.work_dir, units.owner_id())
             driven = drive(ctx, executor, unit_ids, open_s, console)
         finally:

@@ -92,7 +92,12 @@ class _YoloDetector:
         self._infer: _FrameInference
         if config.backend is Backend.TORCH:
             self._infer = TorchRunner(
-                self.weights.path, self.threads, config.imgsz, config.confidence, self.class_ids
+                self.weights.path,
+                self.threads,
+                config.imgsz,
+                config.confidence,
+                self.class_ids,
+                config.device,
             )
         else:
             fmt = ExportFormat(config.backend.value)
@@ -147,6 +152,7 @@ class PoseDetector(_YoloDetector):
         DetectorError: The weight is not a pose model.
         ExportError: The one-time ONNX/OpenVINO export failed.
         PrecisionError: ``precision: bf16`` on a CPU without bf16 instructions.
+        DeviceError: ``device: cuda…`` where this process sees no such GPU.
 
     Example:
         >>> from vision.config import DetectorConfig
@@ -179,6 +185,7 @@ class ObjectDetector(_YoloDetector):
         WeightsError: The weight cannot be found or verified.
         ExportError: The one-time ONNX/OpenVINO export failed.
         PrecisionError: ``precision: bf16`` on a CPU without bf16 instructions.
+        DeviceError: ``device: cuda…`` where this process sees no such GPU.
     """
 
     def __init__(

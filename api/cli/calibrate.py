@@ -31,6 +31,7 @@ from api.cli.common import (
 )
 from vision.backends.export import ExportError
 from vision.backends.runtimes import PrecisionError
+from vision.backends.torch_runner import DeviceError
 from vision.detector import DetectorError
 from vision.roles import NoPersonAtPoint
 from vision.types import Role
@@ -86,7 +87,7 @@ def calibrate(
         raise fail(str(exc)) from exc
     try:
         session = CalibrationSession.open(config, site, branch_cfg, camera_cfg, image)
-    except (WeightsError, DetectorError, ExportError, PrecisionError) as exc:
+    except (WeightsError, DetectorError, ExportError, PrecisionError, DeviceError) as exc:
         raise fail(f"cannot run the pose model: {exc}") from exc
     console.print(
         f"{branch_cfg.id}/{camera_cfg.id}: {len(session.people)} people on the frame "

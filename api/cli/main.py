@@ -123,6 +123,7 @@ def scan(
     into one PostgreSQL database at once.
     """
     from api.batch import ScanOptions, run_scan, summary_exit_code
+    from api.runs.executors import ExecutorError
 
     try:
         site = load_config(config)
@@ -143,7 +144,11 @@ def scan(
         address=address,
         threads=threads,
     )
-    summary = run_scan(site, config, paths, options, console=console)
+    try:
+        summary = run_scan(site, config, paths, options, console=console)
+    except ExecutorError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
     raise typer.Exit(summary_exit_code(summary))
 
 

@@ -40,6 +40,10 @@ class ExecutorKind(StrEnum):
     RAY = "ray"
 
 
+class ExecutorError(RuntimeError):
+    """The executor cannot start its workers (Ray unreachable, no GPU for a CUDA detector)."""
+
+
 class Outcome(StrEnum):
     """How the analysis of one unit ended."""
 

@@ -1,9 +1,9 @@
 """The Ray executor: long-lived actors that load the pose model once and analyse one unit per task.
 
-Each actor declares one CPU (and a share of the GPUs when the cluster has any) and is restarted
-by Ray when its process dies; the unit it was analysing comes back as an error and the driver
-retries it after a back-off (:mod:`api.runs.units`). Results stream back as tasks finish, in any
-order, and the driver commits them. Importing this module imports Ray.
+Each actor declares its CPUs (and a share of the GPUs when the detector runs on CUDA) and is
+restarted by Ray when its process dies; the unit it was analysing comes back as an error and the
+driver retries it after a back-off (:mod:`api.runs.units`). Results stream back as tasks
+finish, in any order, and the driver commits them. Importing this module imports Ray.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ import ray
 from ray.exceptions import RayError
 
 from api.config import SiteConfig
-from api.runs.executors import Executor, Outcome, UnitJob, UnitResult, load_worker
+from api.runs.executors import (
+    Executor,
+    ExecutorError,
+    Outcome,
+    UnitJob,
+    UnitResult,
+    load_worker,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +32,21 @@ RAY_START_ATTEMPTS = 3
 RAY_START_BACKOFF_S = 5.0
 
 
-class RayStartError(RuntimeError):
+class RayStartError(ExecutorError):
     """Ray could not be started or joined."""
+
+
+def gpu_share(device: str, cluster_gpus: float, actors: int) -> float:
+    """GPUs each actor declares: a share of the cluster's when the detector runs on CUDA.
+
+    Raises:
+        ExecutorError: the detector runs on CUDA and the cluster has no GPU.
+    """
+    if device == "cpu":
+        return 0.0
+    if cluster_gpus <= 0:
+        raise ExecutorError(f"detector.device is {device} but the Ray cluster has no GPU")
+    return min(1.0, cluster_gpus / max(1, actors))
 
 
 @ray.remote(max_restarts=-1, max_task_retries=0)
@@ -72,7 +92,7 @@ class RayExecutor(Executor):
         cpus = int(resources.get("CPU", 1))
         self.slots = max(1, self.workers or cpus // self.threads)
         gpus = float(resources.get("GPU", 0.0))
-        per_actor_gpu = min(1.0, gpus / self.slots) if gpus else 0.0
+        per_actor_gpu = gpu_share(self.site.detector.device, gpus, self.slots)
         logger.info("ray: %d actors over %d CPUs, %.2f GPU each", self.slots, cpus, per_actor_gpu)
         self._idle = [
             UnitWorker.options(  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from scipy.optimize import linear_sum_assignment
 import vision.backends.runtimes
 from vision.backends.export import ExportError, ExportFormat, export_dir, exported_model
 from vision.backends.runtimes import PrecisionError, cpu_capabilities
+from vision.backends.torch_runner import DeviceError
 from vision.backends.yolo_io import PAD_VALUE, HeadLayout, decode, letterbox
 from vision.config.detector import Backend, DetectorConfig, Precision
 from vision.detector import DetectorError, ObjectDetector, PoseDetector
@@ -150,6 +151,41 @@ def test_bf16_is_refused_on_a_cpu_without_it(monkeypatch: pytest.MonkeyPatch) ->
     config = DetectorConfig(backend=Backend.OPENVINO, precision=Precision.BF16)
     with pytest.raises(PrecisionError, match="this CPU offers FP32, INT8: set detector.precision"):
         PoseDetector(config)
+
+
+@pytest.mark.parametrize("photo", list(PEOPLE))
+def test_torch_on_cuda_finds_the_same_people_where_a_gpu_is_seen(
+    detectors: dict[Backend, PoseDetector], photos: dict[str, SampledFrame], photo: str
+) -> None:
+    """With a CUDA GPU: the same people as on the CPU. Without one: refused, naming what this
+    process sees."""
+    import torch
+
+    config = DetectorConfig(backend=Backend.TORCH, device="cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match=r"device cuda is not available: .* 0 CUDA"):
+            PoseDetector(config)
+        return
+    (cpu,) = detectors[Backend.TORCH].detect([photos[photo]])
+    (gpu,) = PoseDetector(config).detect([photos[photo]])
+    _assert_same(cpu, gpu)
+
+
+def test_a_gpu_beyond_those_seen_is_refused() -> None:
+    with pytest.raises(DeviceError, match="device cuda:64 is not available"):
+        PoseDetector(DetectorConfig(backend=Backend.TORCH, device="cuda:64"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"backend": Backend.ONNX, "device": "cuda"}, "device cuda runs the torch backend only"),
+        ({"backend": Backend.TORCH, "device": "gpu"}, "String should match pattern"),
+    ],
+)
+def test_devices_are_checked_in_the_config(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        DetectorConfig.model_validate(settings)
 
 
 @pytest.mark.parametrize("backend", [Backend.TORCH, Backend.ONNX])

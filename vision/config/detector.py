@@ -35,6 +35,12 @@ class DetectorConfig(StrictModel):
         "(openvino backend, CPUs with AMX or AVX512_BF16 only) runs about twice as fast there, "
         "with the same people found and keypoints within a few pixels.",
     )
+    device: str = Field(
+        default="cpu",
+        pattern=r"^(cpu|cuda(:[0-9]+)?)$",
+        description="Where the torch backend runs: cpu, cuda (the first GPU this process may "
+        "use; under Ray, the actor's) or cuda:N. onnx and openvino run on the CPU.",
+    )
     imgsz: int = Field(
         default=640,
         ge=160,
@@ -56,9 +62,14 @@ class DetectorConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _precision_fits_backend(self) -> DetectorConfig:
+    def _settings_fit_backend(self) -> DetectorConfig:
         if self.precision is Precision.BF16 and self.backend is not Backend.OPENVINO:
             raise ValueError(
                 f"precision bf16 runs on the openvino backend only, not on {self.backend.value}"
+            )
+        if self.device != "cpu" and self.backend is not Backend.TORCH:
+            raise ValueError(
+                f"device {self.device} runs the torch backend only; {self.backend.value} runs "
+                "on the CPU"
             )
         return self
