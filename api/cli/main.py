@@ -57,7 +57,7 @@ def _main(
         format="%(message)s",
         handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
     )
-    for noisy in ("ultralytics", "alembic", "matplotlib", "PIL", "numexpr"):
+    for noisy in ("ultralytics", "alembic", "matplotlib", "PIL", "numexpr", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -57,6 +57,14 @@ def test_demo_reports_the_long_absence_only(demo_run: tuple[Path, str]) -> None:
     assert not (start <= _utc(short["end"]) and end >= _utc(short["start"]))
 
 
+def test_demo_output_is_free_of_library_chatter(demo_run: tuple[Path, str]) -> None:
+    """Font subsetting of the PDF notice (fontTools) logs every glyph at INFO; not shown."""
+    _, output = demo_run
+    assert "notice" in output
+    assert "Glyph names" not in output and "subsetting" not in output
+    assert len(output.splitlines()) < 200
+
+
 def test_demo_finds_the_scripted_items(demo_run: tuple[Path, str]) -> None:
     """Every finding the footage script intends shows up as an event overlapping it."""
     out, console = demo_run
