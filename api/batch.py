@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ from api.db.session import default_db_url, make_engine, upgrade
 from api.evidence import write_event_evidence
 from api.runs import units
 from api.runs.driver import DriveContext, drive
-from api.runs.executors import ExecutorKind, make_executor
+from api.runs.executors import ExecutorKind, default_workers, make_executor
 from api.store import Store
 from rules.engine import run_rules
 from rules.registry import RuleContext, validate_rule_settings
@@ -89,7 +88,7 @@ class ScanOptions:
         if address is not None and kind is not ExecutorKind.RAY:
             raise ValueError("--address needs --executor ray")
         if kind is ExecutorKind.LOCAL:
-            workers = workers or max(1, (os.cpu_count() or 1) // threads)
+            workers = workers or default_workers(threads)
         return cls(
             db_url=url,
             work_dir=work_dir,
@@ -170,7 +169,9 @@ def camera_version(run_version: str, branch: str, camera: CameraConfig) -> str:
 def detector_label(detector: DetectorConfig) -> str:
     """Short name of the model setting stored with each event, e.g. ``yolo11n-pose@640/onnx``."""
     label = f"{detector.model}@{detector.imgsz}/{detector.backend.value}"
-    return label if detector.precision is Precision.F32 else f"{label}-{detector.precision.value}"
+    if detector.precision is not Precision.F32:
+        label += f"-{detector.precision.value}"
+    return label if detector.device == "cpu" else f"{label}@{detector.device}"
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

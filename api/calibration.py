@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -33,8 +33,9 @@ from vision.types import FrameDetections, Role, SampledFrame
 
 logger = logging.getLogger(__name__)
 
-STAFF_ROLES = (Role.TELLER, Role.LOBBY_MANAGER, Role.GUARD)
-"""Roles a uniform signature can be stored for."""
+StaffRole = Literal["teller", "lobby_manager", "guard"]
+"""Roles a uniform signature can be stored for, as the configuration names them."""
+STAFF_ROLES: tuple[StaffRole, ...] = get_args(StaffRole)
 
 HIST_DECIMALS = 6
 """Decimals kept of each histogram bin in the YAML file."""
@@ -140,7 +141,7 @@ class CalibrationSession:
         (people,) = detector.detect([frame])
         return cls(config_path, branch, camera, image, people)
 
-    def save(self, x: float, y: float, role: Role) -> int:
+    def save(self, x: float, y: float, role: StaffRole) -> int:
         """Store the uniform of the person at pixel ``(x, y)`` as ``role``'s signature.
 
         Returns:
@@ -148,8 +149,7 @@ class CalibrationSession:
 
         Raises:
             vision.roles.NoPersonAtPoint: nobody was found at that point.
-            ValueError: ``role`` is not a staff role.
             CalibrationError: the configuration file could not be updated.
         """
-        signature = signature_from_click(self.image, self.people, x, y, role)
+        signature = signature_from_click(self.image, self.people, x, y, Role[role.upper()])
         return add_uniform(self.config_path, self.branch.id, self.camera.id, signature)

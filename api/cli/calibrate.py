@@ -13,11 +13,11 @@ import logging
 import secrets
 import webbrowser
 from pathlib import Path
-from typing import Annotated, Literal, cast
+from typing import Annotated, cast
 
 import typer
 
-from api.calibration import CalibrationError, CalibrationSession
+from api.calibration import STAFF_ROLES, CalibrationError, CalibrationSession, StaffRole
 from api.cli.common import (
     BranchOption,
     ConfigOption,
@@ -34,13 +34,11 @@ from vision.backends.runtimes import PrecisionError
 from vision.backends.torch_runner import DeviceError
 from vision.detector import DetectorError
 from vision.roles import NoPersonAtPoint
-from vision.types import Role
 from vision.weights import WeightsError
 
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
-StaffRole = Literal["teller", "lobby_manager", "guard"]
 
 
 def _point(text: str) -> tuple[float, float]:
@@ -76,7 +74,7 @@ def calibrate(
     """Store uniform colour signatures of staff on a camera, by clicking them on a frame."""
     if (click is None) != (role is None):
         raise fail("--click and --role go together")
-    if role is not None and role not in ("teller", "lobby_manager", "guard"):
+    if role is not None and role not in STAFF_ROLES:
         raise fail(f"--role must be teller, lobby_manager or guard, not {role!r}")
     site = load_site(config)
     branch_cfg = pick_branch(site, branch)
@@ -95,9 +93,8 @@ def calibrate(
     )
     if click is not None:
         x, y = _point(click)
-        staff = Role[cast(StaffRole, role).upper()]
         try:
-            count = session.save(x, y, staff)
+            count = session.save(x, y, cast(StaffRole, role))
         except (NoPersonAtPoint, CalibrationError) as exc:
             raise fail(str(exc)) from exc
         console.print(f"stored a {role} uniform signature; {camera_cfg.id} has {count} now")

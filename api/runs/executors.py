@@ -183,6 +183,11 @@ class Executor(ABC):
         """Stop the workers."""
 
 
+def default_workers(threads: int) -> int:
+    """Workers this machine's cores hold at ``threads`` inference threads each."""
+    return max(1, (os.cpu_count() or 1) // threads)
+
+
 # --- local process pool ------------------------------------------------------------------
 
 _STATE: list[WorkerState | BrokenWorker] = []
@@ -282,4 +287,4 @@ def make_executor(
         return RayExecutor(site, workers, address, threads)
     if address is not None:
         raise ValueError("--address only applies to --executor ray")
-    return LocalExecutor(site, workers or max(1, (os.cpu_count() or 1) // threads), threads)
+    return LocalExecutor(site, workers or default_workers(threads), threads)

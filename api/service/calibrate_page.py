@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Annotated, Literal
+from typing import Annotated
 
 import cv2
 from fastapi import FastAPI, Header, HTTPException, Query, Request
@@ -19,11 +19,10 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from api.calibration import STAFF_ROLES, CalibrationError, CalibrationSession
+from api.calibration import STAFF_ROLES, CalibrationError, CalibrationSession, StaffRole
 from api.service.labels import ROLE_NAMES
 from api.service.templating import STATIC_DIR, make_templates
 from vision.roles import NoPersonAtPoint
-from vision.types import Role
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ class Click(BaseModel):
 
     x: float = Field(ge=0)
     y: float = Field(ge=0)
-    role: Literal["teller", "lobby_manager", "guard"]
+    role: StaffRole
 
 
 class Saved(BaseModel):
@@ -75,7 +74,7 @@ def calibration_app(session: CalibrationSession, token: str) -> FastAPI:
                 "width": w,
                 "height": h,
                 "people": people,
-                "roles": [(r.name.lower(), ROLE_NAMES[r.name.lower()]) for r in STAFF_ROLES],
+                "roles": [(r, ROLE_NAMES[r]) for r in STAFF_ROLES],
                 "token": token,
                 "stored": len(session.camera.uniforms),
             },
@@ -95,7 +94,7 @@ def calibration_app(session: CalibrationSession, token: str) -> FastAPI:
     ) -> Saved:
         check(x_token)
         try:
-            count = session.save(click.x, click.y, Role[click.role.upper()])
+            count = session.save(click.x, click.y, click.role)
         except NoPersonAtPoint as exc:
             raise HTTPException(422, "点击位置没有检测到人员，请点击人员框内") from exc
         except CalibrationError as exc:

@@ -115,6 +115,8 @@ def test_detector_label_names_a_precision_other_than_f32() -> None:
     assert detector_label(DetectorConfig()) == "yolo11n-pose@640/onnx"
     bf16 = DetectorConfig(backend=Backend.OPENVINO, precision=Precision.BF16, imgsz=480)
     assert detector_label(bf16) == "yolo11n-pose@480/openvino-bf16"
+    gpu = DetectorConfig(backend=Backend.TORCH, device="cuda:1")
+    assert detector_label(gpu) == "yolo11n-pose@640/torch@cuda:1"
 
 
 def test_camera_version_follows_the_camera_zones_and_uniforms() -> None:

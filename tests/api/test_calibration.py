@@ -83,7 +83,7 @@ def test_a_click_on_the_lobby_manager_stores_their_uniform(tmp_path: Path) -> No
         scene.config, site, branch, branch.camera("lobby"), scene.image
     )
     assert len(session.people) == scene.people >= 2
-    assert session.save(*scene.manager_point, Role.LOBBY_MANAGER) == 1
+    assert session.save(*scene.manager_point, "lobby_manager") == 1
     stored = load_config(scene.config).branch("demo").camera("lobby").uniforms
     expected = signature_from_click(
         scene.image, session.people, *scene.manager_point, Role.LOBBY_MANAGER
@@ -91,4 +91,4 @@ def test_a_click_on_the_lobby_manager_stores_their_uniform(tmp_path: Path) -> No
     assert [u.role for u in stored] == ["lobby_manager"]
     np.testing.assert_allclose(stored[0].hist, expected.hist, atol=1e-6)
     with pytest.raises(NoPersonAtPoint, match="no person at"):
-        session.save(*scene.empty_point, Role.GUARD)
+        session.save(*scene.empty_point, "guard")

@@ -3,21 +3,18 @@ frame with the real pose model's people; a click on the lobby manager stores the
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from api.calibration import CalibrationSession
 from api.config import load_config
 from api.service.calibrate_page import calibration_app
 from tests.api.calibration_scene import COMMENT, LobbyCalibration, lobby_calibration
-from tests.api.service.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.api.service.browser import CHROMIUM, CHROMIUM_ARGS, served
 
 TOKEN = "calibration-test-token"
 
@@ -30,22 +27,8 @@ def page_server(tmp_path: Path) -> Iterator[tuple[str, LobbyCalibration, Calibra
     session = CalibrationSession.open(
         scene.config, site, branch, branch.camera("lobby"), scene.image
     )
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            calibration_app(session, TOKEN), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", scene, session
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(calibration_app(session, TOKEN)) as url:
+        yield url, scene, session
 
 
 def test_click_on_a_person_stores_the_uniform_in_chromium(
