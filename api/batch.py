@@ -33,6 +33,7 @@ from api.runs.driver import DriveContext, drive
 from api.runs.executors import ExecutorKind, default_workers, make_executor
 from api.store import Store
 from rules.engine import run_rules
+from rules.items.camera import HEALTH_ITEMS
 from rules.registry import RuleContext, validate_rule_settings
 from rules.types import Event
 from vision.config import CameraConfig, ClutterConfig, DetectorConfig, Precision, SamplingConfig
@@ -43,7 +44,8 @@ from vision.zones import zone_infos
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_FORMAT = "1"
+PIPELINE_FORMAT = "2"
+"""Changes when what a worker records changes (2: camera health measures in the timeline)."""
 MIN_GAP_S = 20.0
 """Coverage gaps shorter than this are not listed in the summary or the store."""
 
@@ -117,6 +119,8 @@ class ScanSummary:
     events_new: int = 0
     events_by_item: dict[str, int] = field(default_factory=dict)
     gaps: list[tuple[str, str, datetime, datetime]] = field(default_factory=list)
+    camera_health: list[Event] = field(default_factory=list)
+    """Camera-health findings of the analysed days (moved, black, frozen, covered, blurred)."""
     footage_s: float = 0.0
     wall_s: float = 0.0
 
@@ -370,6 +374,7 @@ def _apply_rules(
                 window=(window_start.timestamp(), window_end.timestamp()),
             )
             events = run_rules(timeline, ctx, rule_params)
+            summary.camera_health.extend(e for e in events if e.item in HEALTH_ITEMS)
             gaps = coverage_gaps_for(timeline, branch, days, MIN_GAP_S)
             summary.gaps.extend((branch.id, camera.id, s, e) for s, e in gaps)
 
@@ -482,6 +487,23 @@ def _video_at(videos: list[Any], ts: datetime) -> Any:
     return None
 
 
+def health_note(event: Event) -> str:
+    """The measures of a camera-health finding, short (``shift 5.3% rotation 2.6°``)."""
+    d = event.details
+    parts = [
+        f"{label} {d[key]}{unit}"
+        for key, label, unit in (
+            ("shift_pct", "shift", "%"),
+            ("rotation_deg", "rotation", "°"),
+            ("covered_pct", "covered", "%"),
+            ("sharpness_pct", "sharpness", "%"),
+            ("mean_luma", "luma", ""),
+        )
+        if d.get(key) is not None
+    ]
+    return f"({', '.join(parts)})" if parts else ""
+
+
 def print_summary(summary: ScanSummary, console: Console) -> None:
     table = Table(title="scan summary", show_lines=False)
     for col in ("file", "camera", "status", "footage s", "x-realtime", "note"):
@@ -499,6 +521,13 @@ def print_summary(summary: ScanSummary, console: Console) -> None:
     for branch, camera, start, end in summary.gaps:
         console.print(
             f"missing footage {branch}/{camera}: {start:%Y-%m-%d %H:%M:%S} – {end:%H:%M:%S}"
+        )
+    for e in summary.camera_health:
+        withheld = e.details.get("withheld_items")
+        console.print(
+            f"camera health {e.branch}/{e.camera}: {e.item} {e.start:%Y-%m-%d %H:%M:%S} – "
+            f"{e.end:%H:%M:%S} {health_note(e)}"
+            + (f"; zone-based items withheld: {', '.join(withheld)}" if withheld else "")
         )
     counts = ", ".join(f"{k}={v}" for k, v in sorted(summary.events_by_item.items())) or "none"
     console.print(

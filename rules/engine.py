@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 
-from rules.registry import RuleContext, RuleParams, registered
+import numpy as np
+
+from rules.registry import Rule, RuleContext, RuleParams, registered
+from rules.timeseries import withhold
 from rules.types import Event
 from vision.timeline import ObservationTimeline
 
@@ -22,6 +26,11 @@ def run_rules(
     params: Mapping[str, RuleParams],
 ) -> list[Event]:
     """Run every enabled rule over a timeline.
+
+    Rules whose findings mark an untrusted view (``withholds``: a moved, black, frozen or
+    covered camera) run first; the zone-based rules then run over the timeline with those
+    stretches cut out, and each such finding lists the items it withheld
+    (``details["withheld_items"]``) so the reason is on record.
 
     Args:
         timeline: What one camera saw.
@@ -45,17 +54,41 @@ def run_rules(
     unknown = sorted(set(params) - set(rules))
     if unknown:
         raise KeyError(f"no rule is registered for item(s) {unknown}")
-    events: list[Event] = []
+    enabled: list[tuple[str, Rule[RuleParams], RuleParams]] = []
     for code, rule in sorted(rules.items()):
         p = params.get(code) or rule.params()
         if not isinstance(p, rule.params):
             raise RuleParamsError(
                 f"rules.{code}: expected {rule.params.__name__}, got {type(p).__name__}"
             )
-        if not p.enabled:
-            continue
-        found = rule.fn(timeline, ctx, p)
+        if p.enabled:
+            enabled.append((code, rule, p))
+
+    def run(code: str, rule: Rule[RuleParams], p: RuleParams, view: ObservationTimeline) -> None:
+        found = rule.fn(view, ctx, p)
         logger.debug("%s on %s/%s: %d event(s)", code, ctx.branch, ctx.camera, len(found))
         events.extend(found)
+
+    events: list[Event] = []
+    for code, rule, p in enabled:
+        if rule.withholds:
+            run(code, rule, p, timeline)
+    untrusted = [e for e in events if rules[e.item].withholds]
+    zone_items = sorted(code for code, rule, _ in enabled if rule.uses_zones)
+    trusted = (
+        withhold(timeline, np.array([[e.start.timestamp(), e.end.timestamp()] for e in untrusted]))
+        if untrusted and zone_items
+        else timeline
+    )
+    if untrusted and zone_items:
+        events = [
+            dataclasses.replace(e, details={**e.details, "withheld_items": zone_items})
+            if rules[e.item].withholds
+            else e
+            for e in events
+        ]
+    for code, rule, p in enabled:
+        if not rule.withholds:
+            run(code, rule, p, trusted if rule.uses_zones else timeline)
     events.sort(key=lambda e: (e.start, e.item, e.camera, e.end))
     return events

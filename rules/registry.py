@@ -56,19 +56,32 @@ RuleFn = Callable[[ObservationTimeline, RuleContext, Any], list[Event]]
 
 @dataclass(frozen=True)
 class Rule(Generic[P]):
-    """A registered rule."""
+    """A registered rule.
+
+    Attributes:
+        code: Inspection item code.
+        version: Rule version (part of each event's key).
+        params: Parameter model.
+        fn: The rule.
+        uses_zones: Its findings depend on the zones fitting the view (people in posts,
+            windows, areas); such rules are withheld where the view cannot be trusted.
+        withholds: Its findings mark stretches where the view cannot be trusted (a moved,
+            black, frozen or covered camera); zone-based rules do not run over them.
+    """
 
     code: str
     version: str
     params: type[P]
     fn: Callable[[ObservationTimeline, RuleContext, P], list[Event]]
+    uses_zones: bool = True
+    withholds: bool = False
 
 
 _REGISTRY: dict[str, Rule[Any]] = {}
 
 
 def register(
-    code: str, params: type[P], version: str
+    code: str, params: type[P], version: str, *, uses_zones: bool = True, withholds: bool = False
 ) -> Callable[
     [Callable[[ObservationTimeline, RuleContext, P], list[Event]]],
     Callable[[ObservationTimeline, RuleContext, P], list[Event]],
@@ -86,7 +99,14 @@ def register(
     ) -> Callable[[ObservationTimeline, RuleContext, P], list[Event]]:
         if code in _REGISTRY and _REGISTRY[code].fn is not fn:
             raise ValueError(f"rule {code!r} is registered twice")
-        _REGISTRY[code] = Rule(code=code, version=version, params=params, fn=fn)
+        _REGISTRY[code] = Rule(
+            code=code,
+            version=version,
+            params=params,
+            fn=fn,
+            uses_zones=uses_zones,
+            withholds=withholds,
+        )
         return fn
 
     return wrap

@@ -28,7 +28,9 @@ logger = logging.getLogger(__name__)
 STANDARDS_DIR = Path(__file__).parent / "standards"
 PRESETS = ("psbc", "xiaowei", "abc")
 
-Category = Literal["环境", "形象", "纪律", "礼仪", "安全"]
+Category = Literal["环境", "形象", "纪律", "礼仪", "安全", "设备"]
+"""设备: the camera itself (moved, black, frozen, covered, blurred), scored only where a bank's
+scheme lists the item."""
 Evidence = Literal["still", "clip", "call_log", "footage_index"]
 PeriodKind = Literal["day", "week", "month", "quarter", "stage", "year"]
 ItemCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)]
@@ -65,7 +67,7 @@ class ItemSpec(_Strict):
 
     name: str = Field(min_length=1, max_length=100, description="中文 name of the item.")
     description: str = Field(min_length=1, max_length=500, description="中文 description.")
-    category: Category = Field(description="环境/形象/纪律/礼仪/安全.")
+    category: Category = Field(description="环境/形象/纪律/礼仪/安全/设备.")
     evidence: list[Evidence] = Field(min_length=1, description="Evidence a finding needs.")
     defaults: dict[str, Any] = Field(
         default_factory=dict, description="Default rule parameters (as the rule defines them)."

@@ -12,6 +12,7 @@ inference still holds (:func:`hold_forward`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import TypeVar
@@ -319,3 +320,45 @@ def uncovered(
         if cursor < b:
             out.append((cursor, float(b)))
     return np.array(out, np.float64).reshape(-1, 2)
+
+
+def withhold(timeline: ObservationTimeline, intervals: F64) -> ObservationTimeline:
+    """The timeline with the ``[start, end)`` intervals cut out: their samples and people are
+    dropped and they leave the coverage, so rules treat them as not looked at (never as
+    "absent"). Used to withhold what a moved or unusable view would report.
+
+    Example:
+        >>> from vision.timeline import empty_timeline
+        >>> t = empty_timeline("b", "c", (), np.arange(10.0), np.array([[0.0, 10.0]]))
+        >>> cut = withhold(t, np.array([[3.0, 5.0]]))
+        >>> cut.ts.tolist(), cut.coverage.tolist()
+        ([0.0, 1.0, 2.0, 5.0, 6.0, 7.0, 8.0, 9.0], [[0.0, 3.0], [5.0, 10.0]])
+    """
+    cut = np.asarray(intervals, np.float64).reshape(-1, 2)
+    if len(cut) == 0:
+        return timeline
+    cut = cut[np.argsort(cut[:, 0], kind="stable")]
+    inside = (timeline.ts[:, None] >= cut[:, 0]) & (timeline.ts[:, None] < cut[:, 1])
+    keep: Bool = np.asarray(~inside.any(axis=1), np.bool_)
+    new_index = np.cumsum(keep) - 1
+    rows = keep[timeline.sample]
+    person_fields = (
+        "track_id",
+        "role",
+        "role_conf",
+        "xyxy",
+        "in_zone",
+        "posture",
+        "posture_value",
+        "face_xyxy",
+    )
+    return dataclasses.replace(
+        timeline,
+        ts=timeline.ts[keep],
+        inferred=timeline.inferred[keep],
+        motion=timeline.motion[keep],
+        sample=new_index[timeline.sample[rows]].astype(np.int32),
+        coverage=uncovered(timeline.coverage, cut),
+        health=timeline.health.take(keep) if timeline.health is not None else None,
+        **{name: getattr(timeline, name)[rows] for name in person_fields},
+    )

@@ -1,4 +1,5 @@
-"""One export file → one observation timeline: sample, gate, detect in batches, track, build."""
+"""One export file → one observation timeline: sample, gate, detect in batches, track, build;
+the camera's picture health is measured on the same decoded frames."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from vision.config import CameraConfig, ClutterConfig, SamplingConfig
 from vision.detector import PoseDetector
+from vision.health import HealthMonitor
 from vision.motion import MotionGate
 from vision.object_labels import ObjectLabeller
 from vision.observe import TimelineBuilder
@@ -126,6 +128,7 @@ def analyse_file(
         else None
     )
     people: FrameDetections | None = None  # last inferred people, held by the motion gate
+    health = HealthMonitor(camera, clutter.reference if clutter is not None else None)
 
     def flush() -> None:
         nonlocal builder, people
@@ -165,6 +168,7 @@ def analyse_file(
     try:
         for frame in frames:
             stats.decode_s += time.perf_counter() - t_dec
+            health.update(frame)
             decision = gate.decide(frame.image, frame.ts.timestamp())
             pending.append((frame, decision.infer, decision.measure))
             stats.samples += 1
@@ -188,6 +192,8 @@ def analyse_file(
     if stats.truncated:
         stats.notes.append("truncated: covered up to the last decodable frame")
     timeline = builder.build(np.array([[stats.first_ts, covered_end]], np.float64))
+    timeline = dataclasses.replace(timeline, health=health.result())
+    stats.notes.extend(health.notes)
     if layer is not None:
         timeline = dataclasses.replace(timeline, objects=layer.result())
     stats.wall_s = time.perf_counter() - t0

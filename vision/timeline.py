@@ -14,7 +14,10 @@ Layout:
   -1 unknown / 0 false / 1 true with their numeric values, and a normalised face box;
 * per static object (``M`` rows): first and last time seen, box, zone index and label;
 * ``coverage``: ``(K, 2)`` intervals ``[start, end)`` in which footage was looked at. Time
-  outside coverage is "not looked at" and never counts as "absent".
+  outside coverage is "not looked at" and never counts as "absent";
+* ``health`` (optional): per-sample picture measures of the camera itself (brightness,
+  change, sharpness, covered area, registration against the clean reference); see
+  :class:`CameraHealth` and :mod:`vision.health`.
 """
 
 from __future__ import annotations
@@ -84,6 +87,55 @@ class StaticObjects:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CameraHealth:
+    """Per-sample measures of the picture itself (one value per sample, NaN: not measured).
+
+    Attributes:
+        luma: Mean grey level, 0–1.
+        contrast: Standard deviation of the grey level, 0–1 (near 0: a uniform picture).
+        change: Fraction of pixels that changed by more than a few grey levels since the
+            previous sample of the file (0: a frozen picture; NaN for a file's first sample).
+        sharpness: Fine detail relative to the camera's clean reference (1: as sharp).
+        covered: Fraction of the reference's textured cells whose texture is gone.
+        shift: Median displacement of the view against the clean reference, as a fraction
+            of the frame width (NaN: the frame could not be registered).
+        zone_shift: Largest displacement of a zone vertex, as a fraction of the frame width.
+        rotation: Rotation of the view against the reference, degrees.
+    """
+
+    luma: npt.NDArray[np.float32]
+    contrast: npt.NDArray[np.float32]
+    change: npt.NDArray[np.float32]
+    sharpness: npt.NDArray[np.float32]
+    covered: npt.NDArray[np.float32]
+    shift: npt.NDArray[np.float32]
+    zone_shift: npt.NDArray[np.float32]
+    rotation: npt.NDArray[np.float32]
+
+    def __len__(self) -> int:
+        return len(self.luma)
+
+    @classmethod
+    def unknown(cls, samples: int) -> CameraHealth:
+        """Health of ``samples`` samples that were not measured (all NaN)."""
+        return cls(**{f.name: np.full(samples, np.nan, np.float32) for f in fields(cls)})
+
+    def take(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> CameraHealth:
+        """The measures of the selected samples."""
+        return CameraHealth(**{f.name: getattr(self, f.name)[keep] for f in fields(self)})
+
+    @classmethod
+    def concat(cls, parts: list[CameraHealth]) -> CameraHealth:
+        """Measures of consecutive sample stretches, joined."""
+        return cls(
+            **{
+                f.name: np.concatenate([getattr(p, f.name) for p in parts]).astype(np.float32)
+                for f in fields(cls)
+            }
+        )
+
+
 @dataclass(frozen=True)
 class ObservationTimeline:
     """What one camera saw over a stretch of footage (see the module docstring)."""
@@ -105,9 +157,16 @@ class ObservationTimeline:
     face_xyxy: npt.NDArray[np.float32]
     coverage: npt.NDArray[np.float64]
     objects: StaticObjects = field(default_factory=StaticObjects.empty)
+    health: CameraHealth | None = None
 
     def __post_init__(self) -> None:
         t, n, z = len(self.ts), len(self.sample), len(self.zones)
+        if self.health is not None:
+            for f in fields(CameraHealth):
+                if getattr(self.health, f.name).shape != (t,):
+                    raise ValueError(
+                        f"timeline {self.camera!r}: health.{f.name} must have shape ({t},)"
+                    )
         checks: list[tuple[str, npt.NDArray[Any], tuple[int, ...]]] = [
             ("inferred", self.inferred, (t,)),
             ("motion", self.motion, (t,)),
@@ -178,6 +237,9 @@ class ObservationTimeline:
                 arrays[f.name] = value
         for f in fields(StaticObjects):
             arrays[f"objects_{f.name}"] = getattr(self.objects, f.name)
+        if self.health is not None:
+            for f in fields(CameraHealth):
+                arrays[f"health_{f.name}"] = getattr(self.health, f.name)
         meta = {
             "format": TIMELINE_FORMAT,
             "branch": self.branch,
@@ -200,16 +262,22 @@ class ObservationTimeline:
             objects = StaticObjects(
                 **{f.name: data[f"objects_{f.name}"] for f in fields(StaticObjects)}
             )
+            health = (
+                CameraHealth(**{f.name: data[f"health_{f.name}"] for f in fields(CameraHealth)})
+                if "health_luma" in data.files
+                else None
+            )
             kwargs = {
                 f.name: data[f.name]
                 for f in fields(cls)
-                if f.name not in ("branch", "camera", "zones", "objects")
+                if f.name not in ("branch", "camera", "zones", "objects", "health")
             }
         return cls(
             branch=meta["branch"],
             camera=meta["camera"],
             zones=tuple(ZoneInfo(z[0], z[1], z[2]) for z in meta["zones"]),
             objects=objects,
+            health=health,
             **kwargs,
         )
 
@@ -260,6 +328,16 @@ class ObservationTimeline:
                 for f in fields(StaticObjects)
             }
         )
+        health = (
+            CameraHealth.concat(
+                [
+                    (p.health or CameraHealth.unknown(p.num_samples)).take(keep)
+                    for p, keep in zip(parts, keep_ts, strict=True)
+                ]
+            )
+            if any(p.health is not None for p in parts)
+            else None
+        )
         return cls(
             branch=first.branch,
             camera=first.camera,
@@ -280,6 +358,7 @@ class ObservationTimeline:
             face_xyxy=cat("face_xyxy"),
             coverage=coverage,
             objects=objects,
+            health=health,
         )
 
 

@@ -63,6 +63,11 @@ DEFAULT_RECTIFICATION: dict[str, Rectification] = {
     "MISSING_FOOTAGE": _rect(3, "网点安全员"),
     "UNIFORM": _rect(5, "运营主管"),
     "SCREENS_OFF": _rect(3, "大堂经理"),
+    "CAMERA_MOVED": _rect(3, "网点安全员"),
+    "CAMERA_BLACK": _rect(3, "网点安全员"),
+    "CAMERA_FROZEN": _rect(3, "网点安全员"),
+    "CAMERA_OBSTRUCTED": _rect(3, "网点安全员"),
+    "CAMERA_DEFOCUSED": _rect(3, "网点安全员"),
 }
 """Default deadline and responsible role of every catalogue item."""
 

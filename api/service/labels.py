@@ -24,6 +24,11 @@ ITEM_NAMES = {
     "UNIFORM": "着装不规范",
     "SCREENS_OFF": "多媒体屏幕未开启",
     "MISSING_FOOTAGE": "录像缺失",
+    "CAMERA_MOVED": "监控画面移位",
+    "CAMERA_BLACK": "监控画面黑屏",
+    "CAMERA_FROZEN": "监控画面冻结",
+    "CAMERA_OBSTRUCTED": "监控画面遮挡",
+    "CAMERA_DEFOCUSED": "监控画面模糊",
 }
 STATUS_NAMES = {"pending": "待复核", "confirmed": "已确认", "dismissed": "已排除"}
 ROLE_NAMES = {
@@ -69,6 +74,17 @@ DETAIL_NAMES = {
     "call_time": "叫号时间",
     "response_s": "举手间隔（秒）",
     "finding": "结论",
+    "shift_pct": "画面偏移（占画面宽度%）",
+    "zone_shift_pct": "区域顶点偏移（占画面宽度%）",
+    "rotation_deg": "画面旋转（度）",
+    "zones_fit": "区域仍然对应",
+    "max_shift_pct": "允许偏移（%）",
+    "withheld_items": "暂停判定的检查项",
+    "black": "全黑",
+    "mean_luma": "平均亮度",
+    "max_change": "最大画面变化",
+    "covered_pct": "遮挡面积（%）",
+    "sharpness_pct": "清晰度（相对基准%）",
 }
 """Names of the rule details shown on the event page (keys not listed are shown as they are)."""
 OBJECT_NAMES = {

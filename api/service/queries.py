@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, Role
 from api.db.auth_models import AuditLog
-from api.db.models import Branch, Camera, EventRecord, Notice
+from api.db.models import Branch, Camera, EventRecord, Notice, Video
 from api.schemas.branches import BranchPublic, NoticeSummary
 from rules.scoring import Scorecard
 from rules.types import EventStatus
@@ -208,3 +208,46 @@ def audit_entries(
         )
     )
     return rows, count
+
+
+@dataclass(frozen=True, slots=True)
+class CameraNight:
+    """One camera on one day: its camera-health findings (none: the picture was fine)."""
+
+    branch_id: str
+    camera_id: str
+    camera_name: str
+    day: date
+    findings: list[EventRecord]
+
+
+def camera_health(
+    db: Session, principal: Principal, items: tuple[str, ...], days: int
+) -> list[CameraNight]:
+    """Each visible camera on each of the last ``days`` days with analysed footage, newest day
+    first, with its camera-health findings of that day (days in the branch's time zone)."""
+    names = {(c.branch_id, c.camera_id): c.name or c.camera_id for c in cameras_of(db, principal)}
+    tzs = branch_timezones(db)
+    videos = select(Video.branch_id, Video.camera_id, Video.start_ts).where(
+        Video.start_ts.is_not(None), Video.camera_id.is_not(None), Video.branch_id.is_not(None)
+    )
+    events = select(EventRecord).where(EventRecord.item.in_(items))
+    if principal.visible_branches is not None:
+        visible = sorted(principal.visible_branches)
+        videos = videos.where(Video.branch_id.in_(visible))
+        events = events.where(EventRecord.branch_id.in_(visible))
+    nights: dict[tuple[date, str, str], list[EventRecord]] = {}
+    for branch, camera, ts in db.execute(videos):
+        if branch is not None and camera is not None and ts is not None:
+            nights.setdefault((ts.astimezone(tzs.get(branch)).date(), branch, camera), [])
+    for event in db.scalars(events.order_by(EventRecord.start_ts, EventRecord.id)):
+        day = event.start_ts.astimezone(tzs.get(event.branch_id)).date()
+        nights.setdefault((day, event.branch_id, event.camera_id), []).append(event)
+    wanted = sorted({day for day, _, _ in nights}, reverse=True)[:days]
+    return [
+        CameraNight(branch, camera, names.get((branch, camera), camera), day, found)
+        for (day, branch, camera), found in sorted(
+            nights.items(), key=lambda kv: (-kv[0][0].toordinal(), kv[0][1], kv[0][2])
+        )
+        if day in wanted
+    ]

@@ -45,7 +45,7 @@ def _business_intervals(ctx: RuleContext, lo: float, hi: float) -> npt.NDArray[n
     return np.array(out, np.float64).reshape(-1, 2)
 
 
-@register("MISSING_FOOTAGE", MissingFootageParams, VERSION)
+@register("MISSING_FOOTAGE", MissingFootageParams, VERSION, uses_zones=False)
 def missing_footage(
     timeline: ObservationTimeline, ctx: RuleContext, params: MissingFootageParams
 ) -> list[Event]:

@@ -4,7 +4,9 @@ The background is drawn once; the static layer (background, current screen slide
 recomposed only when a slide changes or a prop comes or goes. Each frame copies the static layer
 and blends the actors' sprites, which are scaled once per height bucket and cached. A frame whose
 inputs (static layer, actor sprites and pixel positions, quantised gain) equal the previous
-frame's is not drawn again.
+frame's is not drawn again. Camera faults (:class:`~vision.synth.script.CameraFaults`) are
+applied last: a turned camera warps the whole picture by the homography of a pan, a black
+stretch is black, a frozen stretch repeats the picture of its first frame.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy.typing as npt
 from vision.synth.people import make_sprite
 from vision.synth.props import prop_sprite
 from vision.synth.scene import gain_lut, render_background, slide
-from vision.synth.script import Actor, CameraScript, Prop, Screen
+from vision.synth.script import Actor, CameraFaults, CameraScript, Prop, Screen
 from vision.synth.sprite import Sprite, blend_sprite
 
 logger = logging.getLogger(__name__)
@@ -119,6 +121,23 @@ def _px_box(
     return round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)
 
 
+def pan_homography(faults: CameraFaults, width: int, height: int) -> npt.NDArray[np.float64]:
+    """Homography mapping the fitted view onto the view of the camera panned by
+    ``faults.turn_deg`` (``K R K⁻¹`` of a rotation about the vertical axis).
+
+    Example:
+        >>> h = pan_homography(CameraFaults(turn_at_s=0, turn_deg=5.0), 640, 360)
+        >>> x, y, z = h @ np.array([320.0, 180.0, 1.0])  # the centre moves 28 px to the left
+        >>> round(float(x / z), 1), round(float(y / z), 1)
+        (292.0, 180.0)
+    """
+    f = (width / 2) / np.tan(np.radians(faults.hfov_deg) / 2)
+    k = np.array([[f, 0, width / 2], [0, f, height / 2], [0, 0, 1]], np.float64)
+    a = np.radians(faults.turn_deg)
+    r = np.array([[np.cos(a), 0, -np.sin(a)], [0, 1, 0], [np.sin(a), 0, np.cos(a)]], np.float64)
+    return np.asarray(k @ r @ np.linalg.inv(k), np.float64)
+
+
 def place_prop(script: CameraScript, prop: Prop) -> Placement:
     """Where a prop is drawn (fitted into its box, standing on the box bottom)."""
     sprite, (x, y) = prop_sprite(prop.image, _px_box(script, prop.box))
@@ -145,6 +164,10 @@ class FrameRenderer:
         self._static = self.background
         self._frame_key: tuple[object, ...] | None = None
         self._frame = self.background
+        self._pan = pan_homography(script.faults, script.width, script.height)
+        self._held: tuple[float, npt.NDArray[np.uint8]] | None = None
+        self._black = np.zeros((script.height, script.width, 3), np.uint8)
+        self._black.flags.writeable = False
 
     def _static_layer(self, t: float) -> tuple[tuple[object, ...], npt.NDArray[np.uint8]]:
         slides = []
@@ -204,7 +227,27 @@ class FrameRenderer:
             t = idx / script.fps
             placed = place_actors(script, t)
             for i, ti in enumerate(t):
-                yield self.compose(float(ti), [row[i] for row in placed])
+                yield self._recorded(float(ti), [row[i] for row in placed])
+
+    def _recorded(self, t: float, placements: list[Placement | None]) -> npt.NDArray[np.uint8]:
+        """The frame at ``t`` as the (possibly faulty) camera records it."""
+        faults = self.script.faults
+        if faults.is_black(t):
+            return self._black
+        since = faults.frozen_since(t)
+        if since is not None and self._held is not None and self._held[0] == since:
+            return self._held[1]
+        frame = self.compose(t, placements)
+        if faults.turned(t):
+            h, w = frame.shape[:2]
+            frame = np.asarray(
+                cv2.warpPerspective(frame, self._pan, (w, h), borderMode=cv2.BORDER_REFLECT),
+                np.uint8,
+            )
+            frame.flags.writeable = False
+        if since is not None:
+            self._held = (since, frame)
+        return frame
 
     def compose(self, t: float, placements: list[Placement | None]) -> npt.NDArray[np.uint8]:
         """Draw the frame at time ``t`` given each actor's placement (script order)."""

@@ -221,6 +221,45 @@ class Screen:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CameraFaults:
+    """What goes wrong with the camera itself (camera-health checks, :mod:`vision.health`).
+
+    Attributes:
+        turn_at_s: From this time on the camera is panned by ``turn_deg`` (``None``: never).
+        turn_deg: Pan angle in degrees (positive: the view turns right, the scene moves left).
+        hfov_deg: Horizontal field of view, which sets how far a pan moves the picture.
+        black: Intervals in which the channel records a black picture.
+        frozen: Intervals in which the channel repeats the picture of the interval's start.
+    """
+
+    turn_at_s: float | None = None
+    turn_deg: float = 0.0
+    hfov_deg: float = 90.0
+    black: tuple[Interval, ...] = ()
+    frozen: tuple[Interval, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_intervals("faults black", self.black)
+        _check_intervals("faults frozen", self.frozen)
+        if not -30.0 <= self.turn_deg <= 30.0:
+            raise ScriptError(f"faults: turn_deg {self.turn_deg} is outside -30–30")
+        if not 20.0 <= self.hfov_deg <= 150.0:
+            raise ScriptError(f"faults: hfov_deg {self.hfov_deg} is outside 20–150")
+
+    def turned(self, t: float) -> bool:
+        """Whether the camera is turned at time ``t``."""
+        return self.turn_at_s is not None and t >= self.turn_at_s and self.turn_deg != 0.0
+
+    def frozen_since(self, t: float) -> float | None:
+        """Start of the frozen interval holding ``t``, if any."""
+        return next((t0 for t0, t1 in self.frozen if t0 <= t < t1), None)
+
+    def is_black(self, t: float) -> bool:
+        """Whether the picture at time ``t`` is black."""
+        return any(t0 <= t < t1 for t0, t1 in self.black)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CameraScript:
     """Everything needed to render one camera's footage and its ground truth.
 
@@ -241,6 +280,7 @@ class CameraScript:
         channel: Camera token in file names (defaults to ``camera``).
         depth_scale: Perspective shrink of people: height is multiplied by
             ``1 - depth_scale * (1 - y)`` at feet row ``y``.
+        faults: Faults of the camera itself (turned, black, frozen).
     """
 
     camera: str
@@ -258,6 +298,7 @@ class CameraScript:
     gaps: tuple[Interval, ...] = ()
     channel: str | None = None
     depth_scale: float = 0.0
+    faults: CameraFaults = CameraFaults()
 
     def __post_init__(self) -> None:
         where = f"camera {self.camera!r}"
