@@ -3,9 +3,10 @@
 For every sampled frame (no second decode) :class:`HealthMonitor` records, on a grey copy:
 
 * **brightness and contrast** — a black or uniform picture (lens covered, channel lost);
-* **change** — the mean absolute grey change since the previous sample. A live camera always
-  has sensor noise and people; a frozen channel repeats the same picture (a burnt-in clock
-  that still ticks changes too few pixels to matter);
+* **change** — how much of the picture changed since the previous sample: the 99.5th
+  percentile of the grey change on a :data:`CHANGE_WIDTH`-pixel-wide copy. A frozen channel
+  repeats the same picture; the DVR re-encoding it only adds quantisation noise, which the
+  small copy averages away, while people, screens and light in a live view stay visible;
 * **sharpness** — fine detail (mean absolute Laplacian over mean gradient, a measure that does
   not change with lighting) relative to the clean reference: a defocused or fogged lens;
 * **covered area** — the fraction of the reference's textured cells whose texture is gone:
@@ -38,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 WORK_WIDTH = 320
 """Width of the grey image on which sharpness, covered area and registration are measured."""
+CHANGE_WIDTH = 160
+"""Width of the copy on which the change between samples is measured."""
+CHANGE_PERCENTILE = 99.5
 REREGISTER_CHANGE = 0.004
 """A frame is registered again when its thumbnail differs from the last registered one's by
 more than this mean grey change (a view that did not change did not move)."""
@@ -85,12 +89,12 @@ def cell_deviation(grey: Grey, cells: int = CELLS) -> npt.NDArray[np.float32]:
     return np.asarray(block.std(axis=(1, 3)), np.float32)
 
 
-def _work(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """The grey frame scaled to :data:`WORK_WIDTH` (never enlarged)."""
+def _scaled(grey: npt.NDArray[np.uint8], width: int) -> npt.NDArray[np.uint8]:
+    """The grey frame scaled to ``width`` pixels wide (never enlarged)."""
     h, w = grey.shape
-    if w <= WORK_WIDTH:
+    if w <= width:
         return grey
-    size = (WORK_WIDTH, max(1, round(h * WORK_WIDTH / w)))
+    size = (width, max(1, round(h * width / w)))
     return np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), np.uint8)
 
 
@@ -168,7 +172,7 @@ class HealthMonitor:
         self._since_registered = 0
 
     def _set_reference(self, image: npt.NDArray[np.uint8]) -> None:
-        small = _work(np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), np.uint8))
+        small = _scaled(np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), np.uint8), WORK_WIDTH)
         grey = small.astype(np.float32) * np.float32(1 / 255)
         self._ref_detail = detail(grey)
         self._ref_cells = cell_deviation(grey)
@@ -193,17 +197,18 @@ class HealthMonitor:
         values = self._values
         values["luma"].append(float(full.mean()))
         values["contrast"].append(contrast)
-        previous, self._previous = self._previous, full
+        tiny = _scaled(u8, CHANGE_WIDTH).astype(np.float32) * np.float32(1 / 255)
+        previous, self._previous = self._previous, tiny
         values["change"].append(
-            float(np.mean(np.abs(full - previous)))
-            if previous is not None and previous.shape == full.shape
+            float(np.percentile(np.abs(tiny - previous), CHANGE_PERCENTILE))
+            if previous is not None and previous.shape == tiny.shape
             else float("nan")
         )
         if self._registration is None or self._ref_cells is None:
             for name in ("sharpness", "covered", "shift", "zone_shift", "rotation"):
                 values[name].append(float("nan"))
             return
-        small = _work(u8)
+        small = _scaled(u8, WORK_WIDTH)
         grey = small.astype(np.float32) * np.float32(1 / 255)
         values["sharpness"].append(detail(grey) / self._ref_detail if self._ref_detail else np.nan)
         cells = cell_deviation(grey)

@@ -94,8 +94,9 @@ class CameraHealth:
     Attributes:
         luma: Mean grey level, 0–1.
         contrast: Standard deviation of the grey level, 0–1 (near 0: a uniform picture).
-        change: Fraction of pixels that changed by more than a few grey levels since the
-            previous sample of the file (0: a frozen picture; NaN for a file's first sample).
+        change: How much of the picture changed since the previous sample of the file (the
+            99.5th percentile of the grey change on a small copy, 0–1; near 0: a frozen
+            picture; NaN for a file's first sample).
         sharpness: Fine detail relative to the camera's clean reference (1: as sharp).
         covered: Fraction of the reference's textured cells whose texture is gone.
         shift: Median displacement of the view against the clean reference, as a fraction

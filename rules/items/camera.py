@@ -78,11 +78,12 @@ class FrozenParams(HealthParams):
     """CAMERA_FROZEN: the same picture sample after sample."""
 
     max_change: float = Field(
-        default=0.0005,
+        default=0.02,
         ge=0.0,
         le=1.0,
-        description="Mean grey change (0–1) between samples below which the picture is frozen "
-        "(sensor noise alone changes a live picture by more).",
+        description="Change between samples (0–1, see vision.health) below which the picture "
+        "is frozen; re-encoding a frozen picture stays under 0.01, a live view with people, "
+        "screens or light changes goes well over it.",
     )
 
 

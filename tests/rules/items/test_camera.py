@@ -26,7 +26,7 @@ def _healthy(t: ObservationTimeline) -> CameraHealth:
     return CameraHealth(
         luma=np.full(n, 0.5, np.float32),
         contrast=np.full(n, 0.2, np.float32),
-        change=np.full(n, 0.01, np.float32),
+        change=np.full(n, 0.1, np.float32),
         sharpness=np.ones(n, np.float32),
         covered=np.zeros(n, np.float32),
         shift=np.full(n, 0.001, np.float32),
