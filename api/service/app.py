@@ -32,6 +32,7 @@ from api.service.routes import (
     pages,
     session,
     tokens,
+    zones,
 )
 from api.service.settings import Settings, get_settings
 from api.service.templating import STATIC_DIR, make_templates
@@ -145,7 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = make_templates()
     app.state.known_items = frozenset(registered()) | frozenset(ITEM_NAMES)
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (events, branches, audit, tokens, session, notices, health, pages):
+    for module in (events, branches, audit, tokens, session, notices, health, zones, pages):
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, _page_errors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

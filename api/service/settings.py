@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -58,6 +59,16 @@ class Settings(BaseSettings):
     )
     page_size: int = Field(
         default=50, ge=1, le=500, description="Events per page of the review queue."
+    )
+    config: Path | None = Field(
+        default=None,
+        description="Site configuration (YAML) whose zones the admin's zone editor shows and "
+        "saves; unset: the editor is off.",
+    )
+    work_dir: Path | None = Field(
+        default=None,
+        description="Scan work folder holding the cameras' clean reference stills (the zone "
+        "editor's background).",
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
