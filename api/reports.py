@@ -34,10 +34,10 @@ from api.db.models import Branch, Camera, EventRecord
 from api.notices.fonts import CjkFonts
 from api.notices.model import PREVIEW_BANNER, period_text, verified_still
 from api.notices.pdf import MARGIN, WIDTH, PdfStyles, grid_table, page_decorator
-from api.scorecards import scheme_period
+from api.scorecards import scheme_period, scored_event
 from api.store import EventFilter, Store
 from rules.periods import DEFAULT_STAGES, Period, parse_period
-from rules.scoring import Scorecard, ScoredEvent, score_period
+from rules.scoring import Scorecard, score_period
 from rules.standard import Scheme
 from rules.types import EventStatus
 
@@ -148,7 +148,7 @@ def report_data(
     }
     events = store.list_events(EventFilter(until=datetime.combine(per.end, time.min, tz)))
     records = [
-        ScoredEvent(e.item, e.branch_id, e.start_ts, EventStatus(e.status), e.key) for e in events
+        scored_event(e) for e in events
     ]
     series = period_series(per, trend, scheme)
     scores = np.zeros((len(branches), len(series)), np.float64)

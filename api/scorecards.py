@@ -6,8 +6,10 @@ import logging
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from api.db.models import EventRecord
 from api.db.session import make_engine, session_scope
 from api.store import EventFilter, Store
+from rules.coverage import MANUAL_RULE_VERSION
 from rules.periods import Period, parse_period
 from rules.scoring import Ranking, Scorecard, ScoredEvent, score_period
 from rules.standard import Scheme, load_scheme
@@ -16,6 +18,18 @@ from rules.types import EventStatus
 logger = logging.getLogger(__name__)
 
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def scored_event(event: EventRecord, status: EventStatus | None = None) -> ScoredEvent:
+    """What scoring needs of a stored event (its own review status unless ``status``)."""
+    return ScoredEvent(
+        item=event.item,
+        branch=event.branch_id,
+        start=event.start_ts,
+        status=EventStatus(event.status) if status is None else status,
+        key=event.key,
+        manual=event.rule_version == MANUAL_RULE_VERSION,
+    )
 
 
 def scheme_period(scheme_name: str, period: str) -> tuple[Scheme, Period]:
@@ -46,16 +60,7 @@ def scorecards_for(
         zones = store.branch_timezones()
         tz = next(iter(zones.values()), DEFAULT_TZ)
         until = datetime.combine(per.end, time.min, tz)
-        records = [
-            ScoredEvent(
-                item=e.item,
-                branch=e.branch_id,
-                start=e.start_ts,
-                status=EventStatus(e.status),
-                key=e.key,
-            )
-            for e in store.list_events(EventFilter(until=until))
-        ]
+        records = [scored_event(e) for e in store.list_events(EventFilter(until=until))]
     cards, ranking = score_period(
         records, scheme, per, branches=sorted(zones), tz=tz, preview=preview
     )

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from api.db.models import Branch, Camera, EventRecord
 from api.evidence import sha256_file
 from api.notices.policy import NoticePolicy
-from api.scorecards import scheme_period
+from api.scorecards import scheme_period, scored_event
 from api.store import EventFilter, Store
+from rules.coverage import ManualItem
 from rules.periods import Period
 from rules.scoring import BandResult, Scorecard, ScoredEvent, score_period
 from rules.standard import Catalog, Scheme, load_catalog
@@ -121,6 +122,8 @@ class NoticeContent:
     branches: int
     report_deadline: date
     signatories: tuple[str, ...]
+    manual: tuple[ManualItem, ...] = ()
+    """Items of the scheme checked by hand (人工检查项) and their recorded findings."""
 
     @property
     def title(self) -> str:
@@ -288,7 +291,7 @@ def branch_scorecard(
     until = datetime.combine(period.end, time.min, tz)
     events = store.list_events(EventFilter(until=until))
     records = [
-        ScoredEvent(e.item, e.branch_id, e.start_ts, EventStatus(e.status), e.key) for e in events
+        scored_event(e) for e in events
     ]
     cards, _ = score_period(
         records, scheme, period, branches=sorted(store.branch_timezones()), tz=tz, preview=preview
@@ -349,8 +352,8 @@ def build_notice(
     earlier = [e for e in own if e.start_ts.astimezone(tz).date() < per.start]
     found = [e for e in own if per.contains(e.start_ts, tz)]
     charges = _charges(
-        [ScoredEvent(e.item, branch, e.start_ts, EventStatus.CONFIRMED, e.key) for e in earlier],
-        [ScoredEvent(e.item, branch, e.start_ts, EventStatus.CONFIRMED, e.key) for e in found],
+        [scored_event(e, EventStatus.CONFIRMED) for e in earlier],
+        [scored_event(e, EventStatus.CONFIRMED) for e in found],
         rules_scheme,
         per,
         tz,
@@ -425,4 +428,5 @@ def build_notice(
         branches=card.branches,
         report_deadline=issued + timedelta(days=policy.report_days),
         signatories=tuple(policy.signatories),
+        manual=card.manual,
     )

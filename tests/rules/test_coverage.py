@@ -1,0 +1,63 @@
+"""Every scored item is checked by a rule on video or listed as a manual item (人工检查项)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rules.coverage import CheckKind, manual_text, scheme_checks, video_items
+from rules.periods import parse_period
+from rules.registry import registered, validate_rule_settings
+from rules.scoring import score_period
+from rules.standard import PRESETS, load_catalog, load_scheme
+from tests.rules.factories import ev
+
+PERIOD = parse_period("2026-05")
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_item_of_every_preset_is_checked_on_video_or_by_hand(preset: str) -> None:
+    scheme = load_scheme(preset)
+    catalog = load_catalog()
+    rules = registered()
+    video = video_items()
+    (card,), _ = score_period([], scheme, PERIOD, branches=["b1"])
+    listed = {m.item for m in card.manual}
+    for code, kind in scheme_checks(scheme, video).items():
+        if kind is CheckKind.VIDEO:
+            assert code in rules and catalog.items[code].video, code
+            assert code not in listed
+        else:
+            assert code in listed, f"{preset}: {code} is neither checked on video nor manual"
+    # a rule-made event of each manual item takes no points; a manual finding does
+    for code in listed:
+        made = ev(code, "2026-05-06 10:00")
+        (by_rule,), _ = score_period([made], scheme, PERIOD, branches=["b1"])
+        assert by_rule.score == scheme.base_score and not by_rule.deductions, code
+        (by_hand,), _ = score_period([replace(made, manual=True)], scheme, PERIOD)
+        assert by_hand.score < scheme.base_score, code
+        assert next(m for m in by_hand.manual if m.item == code).findings == 1
+
+
+def test_xiaowei_lists_the_items_no_rule_checks() -> None:
+    scheme = load_scheme("xiaowei")
+    (card,), _ = score_period([], scheme, PERIOD, branches=["b1"])
+    manual = {m.item for m in card.manual}
+    no_rule = {c for c in scheme.items if c not in registered()}
+    assert manual == no_rule
+    text = manual_text(card.manual)
+    assert "未录入人工检查结果,不计分" in text
+
+
+def test_a_rule_switched_off_makes_its_item_manual() -> None:
+    scheme = load_scheme("xiaowei")
+    params = validate_rule_settings({"STAFF_PHONE_USE": {"enabled": False}})
+    video = video_items(params)
+    assert "STAFF_PHONE_USE" not in video and "STAFF_SLEEPING" in video
+    found = ev("STAFF_PHONE_USE", "2026-05-06 10:00")
+    (card,), _ = score_period([found], scheme, PERIOD, branches=["b1"], video=video)
+    assert card.score == scheme.base_score
+    assert "STAFF_PHONE_USE" in {m.item for m in card.manual}
+    (card,), _ = score_period([found], scheme, PERIOD)
+    assert card.score == scheme.base_score - scheme.items["STAFF_PHONE_USE"].points
