@@ -147,9 +147,7 @@ def report_data(
         (c.branch_id, c.camera_id): c.name or c.camera_id for c in session.scalars(select(Camera))
     }
     events = store.list_events(EventFilter(until=datetime.combine(per.end, time.min, tz)))
-    records = [
-        scored_event(e) for e in events
-    ]
+    records = [scored_event(e) for e in events]
     series = period_series(per, trend, scheme)
     scores = np.zeros((len(branches), len(series)), np.float64)
     cards: tuple[Scorecard, ...] = ()

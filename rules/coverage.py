@@ -80,6 +80,4 @@ def video_items(
 
 def scheme_checks(scheme: Scheme, video: Collection[str]) -> dict[str, CheckKind]:
     """How each item of a scheme is checked, given the items checked on video."""
-    return {
-        code: CheckKind.VIDEO if code in video else CheckKind.MANUAL for code in scheme.items
-    }
+    return {code: CheckKind.VIDEO if code in video else CheckKind.MANUAL for code in scheme.items}

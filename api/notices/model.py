@@ -290,9 +290,7 @@ def branch_scorecard(
     """
     until = datetime.combine(period.end, time.min, tz)
     events = store.list_events(EventFilter(until=until))
-    records = [
-        scored_event(e) for e in events
-    ]
+    records = [scored_event(e) for e in events]
     cards, _ = score_period(
         records, scheme, period, branches=sorted(store.branch_timezones()), tz=tz, preview=preview
     )

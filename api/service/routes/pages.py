@@ -8,17 +8,35 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.db.models import EventRecord, Review
+from api.manual import (
+    MAX_PHOTO_BYTES,
+    ManualFinding,
+    ManualFindingError,
+    ManualNotAllowed,
+    record_manual_finding,
+)
 from api.schemas.events import ReviewAction, ReviewCreate
 from api.service.deps import (
     ChangingPageUser,
@@ -44,6 +62,8 @@ from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
 from api.service.routes.events import known_items
 from api.service.scores import ScoreError, current_month, period_scores
 from api.service.strip import event_strip
+from rules.coverage import MANUAL_LABEL, CheckKind, scheme_checks, video_items
+from rules.standard import load_catalog, load_scheme
 from rules.types import EventStatus
 
 logger = logging.getLogger(__name__)
@@ -260,3 +280,59 @@ def audit_page(
             "tzs": branch_timezones(db),
         },
     )
+
+
+def manual_context(db: Session, principal: Principal, scheme: str) -> dict[str, Any]:
+    """Branches, cameras and items the manual-finding form offers (manual items first)."""
+    checks = scheme_checks(load_scheme(scheme), video_items())
+    manual = [code for code, kind in checks.items() if kind is CheckKind.MANUAL]
+    others = sorted(code for code in load_catalog().items if code not in manual)
+    return {
+        "principal": principal,
+        "branches": visible_branches(db, principal),
+        "cameras": cameras_of(db, principal),
+        "manual_items": manual,
+        "other_items": others,
+        "manual_label": MANUAL_LABEL,
+    }
+
+
+@router.get("/manual", response_class=HTMLResponse)
+def manual_page(
+    request: Request, principal: PageUser, db: SessionDep, settings: SettingsDep
+) -> Response:
+    """Form to record a manual finding (人工检查项) with a frame of the footage or a photo."""
+    return _render(request, "manual.html", manual_context(db, principal, settings.scheme))
+
+
+@router.post("/manual", response_class=HTMLResponse)
+async def record_manual(
+    request: Request,
+    principal: ChangingPageUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    branch: Annotated[str, Form(max_length=64)],
+    camera: Annotated[str, Form(max_length=64)],
+    item: Annotated[str, Form(max_length=64)],
+    at: Annotated[datetime, Form(description="Local time of the branch, e.g. 2026-11-23T10:15")],
+    note: Annotated[str, Form(max_length=500)] = "",
+    photo: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Store the finding as a confirmed event and show it; errors re-show the form."""
+    tz = branch_timezones(db).get(branch)
+    data = await photo.read(MAX_PHOTO_BYTES + 1) if photo is not None and photo.filename else None
+    try:
+        if tz is None or at.tzinfo is not None:
+            raise ManualFindingError("请选择网点，并填写网点当地时间")
+        finding = ManualFinding(branch, camera, item, at.replace(tzinfo=tz), note)
+        row = record_manual_finding(
+            db, principal, finding, data, settings.evidence_dir, client_ip(request)
+        )
+    except ManualNotAllowed as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "无权录入该网点的检查结果") from exc
+    except ManualFindingError as exc:
+        context = manual_context(db, principal, settings.scheme)
+        context["error"] = str(exc)
+        return _render(request, "manual.html", context, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    db.commit()
+    return RedirectResponse(f"/events/{row.id}", status.HTTP_303_SEE_OTHER)
