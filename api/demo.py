@@ -42,6 +42,7 @@ DEMO_RULES: dict[str, dict[str, Any]] = {
     "COUNTER_CROWDING": {"min_duration_s": 20.0},
     "WINDOW_UNATTENDED": {"min_duration_s": 60.0},
     "MISSING_FOOTAGE": {"min_gap_s": 20.0},
+    "SCREENS_OFF": {"min_duration_s": 120.0},
 }
 """Shorter thresholds than a real branch uses, so ten minutes of footage show the items."""
 
