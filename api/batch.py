@@ -43,7 +43,8 @@ from vision.zones import zone_infos
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_FORMAT = "1"
+PIPELINE_FORMAT = "2"
+"""Bumped when the observations a file yields change (2: screen measures, uniform distances)."""
 MIN_GAP_S = 20.0
 """Coverage gaps shorter than this are not listed in the summary or the store."""
 

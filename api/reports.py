@@ -148,11 +148,14 @@ def report_data(
     }
     events = store.list_events(EventFilter(until=datetime.combine(per.end, time.min, tz)))
     records = [scored_event(e) for e in events]
+    video = store.branch_video_items()
     series = period_series(per, trend, scheme)
     scores = np.zeros((len(branches), len(series)), np.float64)
     cards: tuple[Scorecard, ...] = ()
     for j, p in enumerate(series):
-        cards, _ = score_period(records, scheme, p, branches=branches, tz=tz, preview=preview)
+        cards, _ = score_period(
+            records, scheme, p, branches=branches, tz=tz, preview=preview, video=video
+        )
         by_branch = {c.branch: c.score for c in cards}
         scores[:, j] = [by_branch[b] for b in branches]
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])

@@ -61,8 +61,9 @@ def scorecards_for(
         tz = next(iter(zones.values()), DEFAULT_TZ)
         until = datetime.combine(per.end, time.min, tz)
         records = [scored_event(e) for e in store.list_events(EventFilter(until=until))]
+        video = store.branch_video_items()
     cards, ranking = score_period(
-        records, scheme, per, branches=sorted(zones), tz=tz, preview=preview
+        records, scheme, per, branches=sorted(zones), tz=tz, preview=preview, video=video
     )
     if branch is not None:
         cards = tuple(c for c in cards if c.branch == branch)

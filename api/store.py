@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.config import SiteConfig
 from api.db.models import Branch, Camera, CoverageGap, EventRecord, Run, Video, utcnow
+from rules.coverage import video_items
+from rules.registry import validate_rule_settings
 from rules.types import Event, EventStatus
 
 logger = logging.getLogger(__name__)
@@ -113,14 +115,20 @@ class Store:
         Args:
             config: The loaded site configuration.
         """
+        params = validate_rule_settings(config.rules)
         for branch in config.branches:
+            checked = sorted(video_items(params, capabilities=branch.capabilities))
             stmt = self._insert(Branch).values(
-                id=branch.id, name=branch.name, timezone=branch.timezone
+                id=branch.id, name=branch.name, timezone=branch.timezone, video_items=checked
             )
             self.session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[Branch.id],
-                    set_={"name": stmt.excluded.name, "timezone": stmt.excluded.timezone},
+                    set_={
+                        "name": stmt.excluded.name,
+                        "timezone": stmt.excluded.timezone,
+                        "video_items": stmt.excluded.video_items,
+                    },
                 )
             )
             for camera in branch.cameras:
@@ -161,6 +169,11 @@ class Store:
         run.stats = dict(stats)
         run.finished_at = utcnow()
         self.session.flush()
+
+    def branch_video_items(self) -> dict[str, frozenset[str]]:
+        """Items each branch's rules can check on video, for branches where it is known."""
+        rows = self.session.execute(select(Branch.id, Branch.video_items)).all()
+        return {b: frozenset(items) for b, items in rows if items is not None}
 
     def branch_timezones(self) -> dict[str, ZoneInfo]:
         """Time zone of every stored branch, by branch id."""

@@ -45,6 +45,11 @@ class ManualItem:
     findings: int
 
 
+def counts(item: str, manual: bool, video: Collection[str]) -> bool:
+    """Whether a finding can score: a manual finding always, a rule's only for a video item."""
+    return manual or item in video
+
+
 def manual_text(items: Collection[ManualItem]) -> str:
     """One line naming the manual items and whether a finding was recorded for each.
 
@@ -58,22 +63,28 @@ def manual_text(items: Collection[ManualItem]) -> str:
 
 
 def video_items(
-    params: Mapping[str, RuleParams] | None = None, catalog: Catalog | None = None
+    params: Mapping[str, RuleParams] | None = None,
+    catalog: Catalog | None = None,
+    capabilities: Collection[str] | None = None,
 ) -> frozenset[str]:
-    """Items a registered rule checks on video, leaving out those switched off in ``params``.
+    """Items a registered rule can check on video.
 
     Args:
         params: Validated rule settings (from :func:`rules.registry.validate_rule_settings`);
-            ``None``: every rule with its defaults.
+            rules switched off there are left out. ``None``: every rule with its defaults.
         catalog: Item catalogue (default: the built-in one); items it marks ``video: false``
             are never video items.
+        capabilities: What the branch's cameras have (``zone:<kind>``, ``uniforms``); a rule
+            whose :attr:`~rules.registry.Rule.needs` are not all there cannot fire. ``None``:
+            assume everything.
     """
     catalog = catalog or load_catalog()
     out = set()
     for code, rule in registered().items():
         spec = catalog.items.get(code)
         p = (params or {}).get(code) or rule.params()
-        if spec is not None and spec.video and p.enabled:
+        able = capabilities is None or rule.needs <= set(capabilities)
+        if spec is not None and spec.video and p.enabled and able:
             out.add(code)
     return frozenset(out)
 

@@ -62,13 +62,16 @@ class Rule(Generic[P]):
     version: str
     params: type[P]
     fn: Callable[[ObservationTimeline, RuleContext, P], list[Event]]
+    needs: frozenset[str] = frozenset()
+    """What a branch's cameras must have for the rule to be able to fire: ``zone:<kind>`` (a
+    zone of that kind) or ``uniforms`` (a calibrated uniform signature)."""
 
 
 _REGISTRY: dict[str, Rule[Any]] = {}
 
 
 def register(
-    code: str, params: type[P], version: str
+    code: str, params: type[P], version: str, needs: tuple[str, ...] = ()
 ) -> Callable[
     [Callable[[ObservationTimeline, RuleContext, P], list[Event]]],
     Callable[[ObservationTimeline, RuleContext, P], list[Event]],
@@ -86,7 +89,9 @@ def register(
     ) -> Callable[[ObservationTimeline, RuleContext, P], list[Event]]:
         if code in _REGISTRY and _REGISTRY[code].fn is not fn:
             raise ValueError(f"rule {code!r} is registered twice")
-        _REGISTRY[code] = Rule(code=code, version=version, params=params, fn=fn)
+        _REGISTRY[code] = Rule(
+            code=code, version=version, params=params, fn=fn, needs=frozenset(needs)
+        )
         return fn
 
     return wrap

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rules.coverage import MANUAL_RULE_VERSION, ManualItem, video_items
+from rules.coverage import MANUAL_RULE_VERSION, ManualItem, counts, video_items
 from rules.formula import Formula
 from rules.periods import Period
 from rules.standard import FORMULA_NAMES, Band, Catalog, Scheme, Stage, load_catalog
@@ -304,7 +304,7 @@ def score_period(
     preview: bool = False,
     focus: Collection[str] | None = None,
     catalog: Catalog | None = None,
-    video: Collection[str] | None = None,
+    video: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[tuple[Scorecard, ...], Ranking]:
     """Score every branch for a period and rank them.
 
@@ -323,8 +323,8 @@ def score_period(
         preview: Count pending events too; every scorecard is then marked as a preview.
         focus: Focus-list item codes for this period (default: the scheme's list).
         catalog: Item catalogue (default: the built-in one).
-        video: Items checked on video (default: every registered rule's item, see
-            :func:`rules.coverage.video_items`).
+        video: Items checked on video per branch (as stored from each branch's configuration);
+            a branch not in it: every registered rule's item (:func:`rules.coverage.video_items`).
 
     Returns:
         ``(scorecards sorted by rank then branch, ranking)``.
@@ -338,7 +338,8 @@ def score_period(
         100.0
     """
     catalog = catalog or load_catalog()
-    video_set = frozenset(video_items(catalog=catalog) if video is None else video)
+    every = video_items(catalog=catalog)
+    video_of = {b: frozenset(items) for b, items in (video or {}).items()}
     focus_set = frozenset(scheme.money.focus_items if focus is None else focus)
     counted = sorted(
         (
@@ -346,7 +347,7 @@ def score_period(
             for r in _unique(records)
             if _counted(r.status, preview)
             and r.start.astimezone(tz).date() < period.end
-            and (r.manual or r.item in video_set)
+            and counts(r.item, r.manual, video_of.get(r.branch, every))
         ),
         key=lambda r: (r.start, r.key),
     )
@@ -407,7 +408,7 @@ def score_period(
                 rank_from_bottom=entry.rank_from_bottom,
                 branches=len(names),
                 bands=bands,
-                manual=_manual_items(scheme, catalog, video_set, ds),
+                manual=_manual_items(scheme, catalog, video_of.get(b, every), ds),
             )
         )
     cards.sort(key=lambda c: (c.rank or 0, c.branch))

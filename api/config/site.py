@@ -52,6 +52,13 @@ class BranchConfig(StrictModel):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What the branch's cameras have that rules need (:attr:`rules.registry.Rule.needs`):
+        ``zone:<kind>`` for each zone kind drawn, ``uniforms`` if a uniform is calibrated."""
+        kinds = {f"zone:{zone.kind.value}" for cam in self.cameras for zone in cam.zones}
+        return frozenset(kinds | ({"uniforms"} if any(c.uniforms for c in self.cameras) else set()))
+
     def camera(self, camera_id: str) -> CameraConfig:
         for cam in self.cameras:
             if cam.id == camera_id:

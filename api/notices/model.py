@@ -13,7 +13,7 @@ violation where they take effect and the lines add up to the scorecard's totals.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -27,7 +27,7 @@ from api.evidence import sha256_file
 from api.notices.policy import NoticePolicy
 from api.scorecards import scheme_period, scored_event
 from api.store import EventFilter, Store
-from rules.coverage import ManualItem
+from rules.coverage import ManualItem, counts, video_items
 from rules.periods import Period
 from rules.scoring import BandResult, Scorecard, ScoredEvent, score_period
 from rules.standard import Catalog, Scheme, load_catalog
@@ -213,13 +213,20 @@ def _charges(
     period: Period,
     tz: ZoneInfo,
     catalog: Catalog,
+    video: Mapping[str, frozenset[str]],
 ) -> list[tuple[float, float]]:
     """Points and money each of ``ordered`` adds when the branch's findings are charged in turn."""
     out: list[tuple[float, float]] = []
     before = (0.0, 0.0)
     for i in range(len(ordered)):
         cards, _ = score_period(
-            [*earlier, *ordered[: i + 1]], scheme, period, tz=tz, preview=True, catalog=catalog
+            [*earlier, *ordered[: i + 1]],
+            scheme,
+            period,
+            tz=tz,
+            preview=True,
+            catalog=catalog,
+            video=video,
         )
         total = (
             (sum(d.points for d in cards[0].deductions), sum(d.money for d in cards[0].deductions))
@@ -292,7 +299,13 @@ def branch_scorecard(
     events = store.list_events(EventFilter(until=until))
     records = [scored_event(e) for e in events]
     cards, _ = score_period(
-        records, scheme, period, branches=sorted(store.branch_timezones()), tz=tz, preview=preview
+        records,
+        scheme,
+        period,
+        branches=sorted(store.branch_timezones()),
+        tz=tz,
+        preview=preview,
+        video=store.branch_video_items(),
     )
     card = next(c for c in cards if c.branch == branch)
     return card, events
@@ -343,8 +356,16 @@ def build_notice(
     catalog = load_catalog()
     store = Store(session)
     card, events = branch_scorecard(store, branch, rules_scheme, per, tz, preview)
+    video = store.branch_video_items()
+    checked = video.get(branch, video_items(catalog=catalog))
     own = sorted(
-        (e for e in events if e.branch_id == branch and _counted(e.status, preview)),
+        (
+            e
+            for e in events
+            if e.branch_id == branch
+            and _counted(e.status, preview)
+            and counts(e.item, scored_event(e).manual, checked)
+        ),
         key=lambda e: (e.start_ts, e.key),
     )
     earlier = [e for e in own if e.start_ts.astimezone(tz).date() < per.start]
@@ -356,6 +377,7 @@ def build_notice(
         per,
         tz,
         catalog,
+        video,
     )
     cameras = {
         cam.camera_id: cam.name

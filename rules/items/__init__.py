@@ -9,6 +9,7 @@ from rules.items import (
     presence,
     raise_hand,
     screens,
+    uniform,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "presence",
     "raise_hand",
     "screens",
+    "uniform",
 ]

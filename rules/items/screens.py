@@ -80,7 +80,7 @@ def screen_states(
     return {"dark": dark, "uniform": uniform, "frozen": frozen}
 
 
-@register("SCREENS_OFF", ScreensOffParams, VERSION)
+@register("SCREENS_OFF", ScreensOffParams, VERSION, needs=("zone:screen",))
 def screens_off(
     timeline: ObservationTimeline, ctx: RuleContext, params: ScreensOffParams
 ) -> list[Event]:

@@ -56,8 +56,22 @@ def test_a_rule_switched_off_makes_its_item_manual() -> None:
     video = video_items(params)
     assert "STAFF_PHONE_USE" not in video and "STAFF_SLEEPING" in video
     found = ev("STAFF_PHONE_USE", "2026-05-06 10:00")
-    (card,), _ = score_period([found], scheme, PERIOD, branches=["b1"], video=video)
+    (card,), _ = score_period([found], scheme, PERIOD, branches=["b1"], video={"b1": video})
     assert card.score == scheme.base_score
     assert "STAFF_PHONE_USE" in {m.item for m in card.manual}
     (card,), _ = score_period([found], scheme, PERIOD)
     assert card.score == scheme.base_score - scheme.items["STAFF_PHONE_USE"].points
+
+
+def test_rules_that_need_what_a_branch_lacks_leave_their_item_manual() -> None:
+    bare = video_items(capabilities=frozenset())
+    assert "SCREENS_OFF" not in bare and "UNIFORM" not in bare and "GUARD_POSTURE" in bare
+    assert "SCREENS_OFF" in video_items(capabilities={"zone:screen"})
+    assert "UNIFORM" in video_items(capabilities={"uniforms"})
+    scheme = load_scheme("xiaowei")
+    found = replace(ev("UNIFORM", "2026-05-06 10:00"), branch="b2")
+    cards, _ = score_period([found], scheme, PERIOD, branches=["b1", "b2"], video={"b2": bare})
+    by_branch = {c.branch: c for c in cards}
+    assert "UNIFORM" in {m.item for m in by_branch["b2"].manual}
+    assert by_branch["b2"].score == scheme.base_score  # a rule cannot see it there
+    assert "UNIFORM" not in {m.item for m in by_branch["b1"].manual}

@@ -86,6 +86,7 @@ def test_all_items_of_the_issue_are_registered() -> None:
         "RAISE_HAND_AFTER_CALL",
         "MISSING_FOOTAGE",
         "SCREENS_OFF",
+        "UNIFORM",
     }
 
 
