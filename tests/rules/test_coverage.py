@@ -40,14 +40,14 @@ def test_every_item_of_every_preset_is_checked_on_video_or_by_hand(preset: str) 
         assert next(m for m in by_hand.manual if m.item == code).findings == 1
 
 
-def test_xiaowei_lists_the_items_no_rule_checks() -> None:
+def test_xiaowei_lists_what_a_branch_without_screens_or_uniforms_cannot_check() -> None:
     scheme = load_scheme("xiaowei")
-    (card,), _ = score_period([], scheme, PERIOD, branches=["b1"])
-    manual = {m.item for m in card.manual}
-    no_rule = {c for c in scheme.items if c not in registered()}
-    assert manual == no_rule
-    text = manual_text(card.manual)
-    assert "未录入人工检查结果,不计分" in text
+    bare = video_items(capabilities=frozenset({"zone:counter_window", "zone:guard_post"}))
+    (card,), _ = score_period([], scheme, PERIOD, branches=["b1"], video={"b1": bare})
+    assert {m.item for m in card.manual} == {"SCREENS_OFF", "UNIFORM"}
+    assert manual_text(card.manual) == (
+        "多媒体显示屏未开启(1分):未录入人工检查结果,不计分;着装不规范(3分):未录入人工检查结果,不计分"
+    )
 
 
 def test_a_rule_switched_off_makes_its_item_manual() -> None:

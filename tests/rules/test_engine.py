@@ -87,6 +87,7 @@ def test_all_items_of_the_issue_are_registered() -> None:
         "MISSING_FOOTAGE",
         "SCREENS_OFF",
         "UNIFORM",
+        "STAFF_READING",
     }
 
 
