@@ -33,7 +33,7 @@ from api.runs.driver import DriveContext, drive
 from api.runs.executors import ExecutorKind, default_workers, make_executor
 from api.store import Store
 from rules.engine import run_rules
-from rules.registry import RuleContext, validate_rule_settings
+from rules.registry import RuleContext
 from rules.types import Event
 from vision.config import CameraConfig, ClutterConfig, DetectorConfig, Precision, SamplingConfig
 from vision.coverage import coverage_gaps
@@ -212,7 +212,6 @@ def run_scan(
     console = console or Console(stderr=True)
     t0 = time.perf_counter()
     summary = ScanSummary()
-    rule_params = validate_rule_settings(site.rules)
     version = pipeline_version(site.detector, site.sampling, site.clutter)
     detector_version = detector_label(site.detector)
     options.work_dir.mkdir(parents=True, exist_ok=True)
@@ -294,7 +293,6 @@ def run_scan(
             versions,
             detector_version,
             days_by_branch,
-            rule_params,
             options,
             summary,
         )
@@ -326,7 +324,6 @@ def _apply_rules(
     versions: dict[tuple[str, str], str],
     detector_version: str,
     days_by_branch: dict[str, set[date]],
-    rule_params: dict[str, Any],
     options: ScanOptions,
     summary: ScanSummary,
 ) -> None:
@@ -370,7 +367,7 @@ def _apply_rules(
                 interval_s=site.sampling.interval_s,
                 window=(window_start.timestamp(), window_end.timestamp()),
             )
-            events = run_rules(timeline, ctx, rule_params)
+            events = run_rules(timeline, ctx, site.camera_rules(branch, camera))
             gaps = coverage_gaps_for(timeline, branch, days, MIN_GAP_S)
             summary.gaps.extend((branch.id, camera.id, s, e) for s, e in gaps)
 

@@ -29,8 +29,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.config import SiteConfig
 from api.db.models import Branch, Camera, CoverageGap, EventRecord, Run, Video, utcnow
-from rules.coverage import video_items
-from rules.registry import validate_rule_settings
 from rules.types import Event, EventStatus
 
 logger = logging.getLogger(__name__)
@@ -115,9 +113,8 @@ class Store:
         Args:
             config: The loaded site configuration.
         """
-        params = validate_rule_settings(config.rules)
         for branch in config.branches:
-            checked = sorted(video_items(params, capabilities=branch.capabilities))
+            checked = sorted(config.branch_video_items(branch))
             stmt = self._insert(Branch).values(
                 id=branch.id, name=branch.name, timezone=branch.timezone, video_items=checked
             )

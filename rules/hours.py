@@ -129,6 +129,31 @@ class BusinessHours(BaseModel):
             pieces = nxt
         return [(datetime.combine(day, s, tz), datetime.combine(day, e, tz)) for s, e in pieces]
 
+    def restricted(self, windows: list[TimeRange] | None, exempt: list[TimeRange]) -> BusinessHours:
+        """These hours checked only inside ``windows`` (``None``: all day) and never inside
+        ``exempt``: the parts of the day left out become breaks."""
+        if windows is None and not exempt:
+            return self
+        lo, hi = self.open.start, self.open.end
+        off = list(exempt)
+        if windows is not None:
+            edges = sorted((w.start, w.end) for w in windows)
+            cursor = lo
+            for s, e in edges:
+                if s > cursor:
+                    off.append(TimeRange(start=cursor, end=min(s, hi)))
+                cursor = max(cursor, e)
+                if cursor >= hi:
+                    break
+            if cursor < hi:
+                off.append(TimeRange(start=cursor, end=hi))
+        clipped = [
+            TimeRange(start=max(r.start, lo), end=min(r.end, hi))
+            for r in off
+            if r.start < hi and r.end > lo and max(r.start, lo) < min(r.end, hi)
+        ]
+        return self.model_copy(update={"breaks": [*self.breaks, *clipped]})
+
     def mask(self, ts: npt.NDArray[np.float64], tz: ZoneInfo) -> npt.NDArray[np.bool_]:
         """Whether each UTC epoch time falls inside business hours."""
         out = np.zeros(len(ts), bool)
