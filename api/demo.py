@@ -18,11 +18,13 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from api.batch import ScanOptions, run_scan, summary_exit_code
 from api.config import load_config
 from api.db.session import make_engine, session_scope
 from api.notices import write_demo_notice
-from api.runs.driver import references_root
+from api.scan.driver import references_root
+from api.scan.options import ScanOptions
+from api.scan.run import run_scan
+from api.scan.summary import summary_exit_code
 from api.store import EventFilter, Store
 from vision.reference import ReferenceStore
 

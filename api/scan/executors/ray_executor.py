@@ -2,7 +2,7 @@
 
 Each actor declares its CPUs (and a share of the GPUs when the detector runs on CUDA) and is
 restarted by Ray when its process dies; the unit it was analysing comes back as an error and the
-driver retries it after a back-off (:mod:`api.runs.units`). Results stream back as tasks
+driver retries it after a back-off (:mod:`api.scan.units`). Results stream back as tasks
 finish, in any order, and the driver commits them. Importing this module imports Ray.
 """
 
@@ -17,7 +17,7 @@ import ray
 from ray.exceptions import RayError
 
 from api.config import SiteConfig
-from api.runs.executors import (
+from api.scan.worker import (
     Executor,
     ExecutorError,
     Outcome,
