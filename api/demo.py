@@ -128,10 +128,11 @@ def mark_clean_references(scenario: DemoScenario, out: Path) -> None:
 
 def print_scorecard(db_url: str, scheme: str, console: Console) -> None:
     """Scorecard of the demo day from the stored events (a preview: none is confirmed yet)."""
-    from api.scorecards import scorecards_for
+    from api.scorecards import ScoreQuery, scorecards_for
     from rules.score_table import PREVIEW_LABEL
 
-    cards, _ = scorecards_for(db_url, scheme, DEMO_START.strftime("%Y-%m-%d"), None, True)
+    query = ScoreQuery(scheme, DEMO_START.strftime("%Y-%m-%d"), preview=True)
+    cards, _ = scorecards_for(db_url, query)
     for card in cards:
         table = Table(title=f"scorecard {card.branch} {card.period.label} ({PREVIEW_LABEL})")
         for col in ("branch", "item", "count", "points", "money (元)"):
