@@ -158,11 +158,16 @@ class ClipStyle:
         max_width: Frames wider than this are scaled down.
         crf: x264 quality (lower is better and larger).
         fast_fps: Frames per second of the clip while a sped-up span plays.
+        max_fps: Highest frame rate of real-time spans (a 25 fps export is shown at 12.5 fps:
+            every other frame is decoded but neither converted, drawn on, nor encoded).
+        preset: x264 speed preset.
     """
 
     max_width: int = 960
     crf: int = 28
     fast_fps: float = 6.0
+    max_fps: float = 12.5
+    preset: str = "superfast"
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +275,8 @@ def write_clip(
         if not container.streams.video:
             raise ClipError(source.path, "holds no video stream")
         reader = _Reader(container, container.streams.video[0])
-        shots = _shots(spans, source.start, reader.frame_s, style.fast_fps)
+        reader.step_s = max(reader.frame_s, 1.0 / style.max_fps)
+        shots = _shots(spans, source.start, reader.step_s, style.fast_fps)
         info = _encode(reader, shots, tmp, decorate, source, style)
     except av.FFmpegError as exc:
         tmp.unlink(missing_ok=True)
@@ -315,6 +321,9 @@ class _Reader:
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         self.rate = rate
         self.frame_s = float(1 / rate)
+        self.step_s = self.frame_s
+        """Source seconds between the frames of a real-time span."""
+        stream.thread_type = "AUTO"  # frame-parallel decoding
         self.decoded = 0
         self._frames: Iterator[av.VideoFrame] | None = None
         self._held: tuple[av.VideoFrame, float] | None = None
@@ -366,11 +375,12 @@ def _encode(
     writer = av.open(str(tmp), mode="w", format="mp4", container_options={"movflags": "+faststart"})
     frames, first, last, prev_pts, played = 0, 0.0, 0.0, -1, 0.0
     try:
-        ostream = writer.add_stream("libx264", rate=reader.rate)
+        rate = Fraction(1 / reader.step_s).limit_denominator(1001)
+        ostream = writer.add_stream("libx264", rate=rate)
         ostream.width, ostream.height = size
         ostream.pix_fmt = "yuv420p"
         ostream.codec_context.time_base = OUT_TIME_BASE
-        ostream.options = {"crf": str(style.crf), "preset": "veryfast", "profile": "main"}
+        ostream.options = {"crf": str(style.crf), "preset": style.preset, "profile": "main"}
         for shot in shots:
             got = reader.at(shot.src_s)
             if got is None:
@@ -391,8 +401,8 @@ def _encode(
             if frames == 0:
                 first = t
             fast = shot.speed > 1.0
-            step = 1.0 / style.fast_fps if fast else reader.frame_s
-            last = shot.src_s + step * shot.speed if fast else t + reader.frame_s
+            step = 1.0 / style.fast_fps if fast else reader.step_s
+            last = shot.src_s + step * shot.speed if fast else t + reader.step_s
             frames, played = frames + 1, shot.out_s + step
         for packet in ostream.encode(None):
             writer.mux(packet)
