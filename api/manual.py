@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from api.auth import AuditAction, Principal, record_audit
 from api.db.models import EventRecord, Review, Video, utcnow
-from api.evidence import item_name, sha256_file
 from api.store import Store
 from rules.coverage import MANUAL_RULE_VERSION
-from rules.standard import load_catalog
+from rules.standard import item_name, load_catalog
 from rules.types import Event, EventStatus
+from vision.digest import file_sha256
 from vision.evidence import write_jpeg
 
 logger = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def record_manual_finding(
     path = evidence_dir / "manual" / event.key / "still.jpg"
     write_jpeg(path, image)
     store = Store(db)
-    evidence = {event.key: {"still": str(path), "still_sha256": sha256_file(path)}}
+    evidence = {event.key: {"still": str(path), "still_sha256": file_sha256(path)}}
     if not store.add_events(
         [event], MANUAL_RULE_VERSION, video.id if video else None, None, evidence
     ):
