@@ -17,6 +17,7 @@ from api.cli.events import events_app
 from api.cli.evidence import evidence_app
 from api.cli.notices import notices, report
 from api.cli.reference import reference_app
+from api.cli.rules import rules_app
 from api.cli.score import score
 from api.cli.serve import serve
 from api.cli.users import users_app
@@ -37,6 +38,7 @@ app.add_typer(reference_app, name="reference")
 app.command()(calibrate)
 app.command()(score)
 app.add_typer(users_app, name="users")
+app.add_typer(rules_app, name="rules")
 app.command()(serve)
 app.command()(notices)
 app.command()(report)

@@ -37,6 +37,7 @@ from api.manual import (
     ManualNotAllowed,
     record_manual_finding,
 )
+from api.quality import stored_quality
 from api.schemas.events import ReviewAction, ReviewCreate
 from api.service.deps import (
     ChangingPageUser,
@@ -63,6 +64,7 @@ from api.service.routes.events import known_items
 from api.service.scores import ScoreError, current_month, period_scores
 from api.service.strip import event_strip
 from rules.coverage import MANUAL_LABEL, CheckKind, scheme_checks, video_items
+from rules.quality import precision_text, reasons_text
 from rules.standard import load_catalog, load_scheme
 from rules.types import EventStatus
 
@@ -336,3 +338,21 @@ async def record_manual(
         return _render(request, "manual.html", context, status.HTTP_422_UNPROCESSABLE_CONTENT)
     db.commit()
     return RedirectResponse(f"/events/{row.id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/quality", response_class=HTMLResponse)
+def quality_page(request: Request, principal: PageUser, db: SessionDep) -> Response:
+    """规则质量: precision per item, camera and rule version, dismissal reasons, missed events."""
+    rows = stored_quality(db, principal.visible_branches)
+    context = {
+        "principal": principal,
+        "rows": [
+            {
+                "row": r,
+                "precision": precision_text(r),
+                "reasons": reasons_text(r),
+            }
+            for r in rows
+        ],
+    }
+    return _render(request, "quality.html", context)
