@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.config import ConfigError, load_config
 from api.db.session import StoreURLError, default_db_url, make_engine, session_scope
 from api.quality import stored_quality
+from api.suggest import suggest
 from rules.quality import precision_text, reasons_text
 from rules.standard import item_name
 
@@ -36,6 +40,15 @@ QUALITY_HEADERS = (
 @rules_app.command("quality")
 def quality(
     item: Annotated[str | None, typer.Option(help="Only this inspection item.")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Configuration file: with it, parameter changes suggested by the dismissals "
+            "are re-run over the stored timelines and their effect printed.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
     db: Annotated[str | None, typer.Option("--db", envvar="BRANCHWATCH_DB")] = None,
 ) -> None:
@@ -48,8 +61,22 @@ def quality(
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from exc
     try:
+        site = load_config(config) if config is not None else None
+    except ConfigError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    try:
         with session_scope(engine) as session:
             rows = stored_quality(session, item=item)
+            suggestions = (
+                [
+                    s
+                    for code in sorted({r.item for r in rows if r.dismissed})
+                    for s in suggest(session, site, code)
+                ]
+                if site is not None
+                else []
+            )
     finally:
         engine.dispose()
     if as_json:
@@ -68,7 +95,20 @@ def quality(
             }
             for r in rows
         ]
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        advice = [
+            {
+                "item": s.item,
+                "branch": s.branch,
+                "camera": s.camera,
+                "parameter": s.parameter,
+                "current": asdict(s.current),
+                "suggested": asdict(s.suggested),
+                "text": s.text,
+            }
+            for s in suggestions
+        ]
+        body = {"rules": data, "suggestions": advice}
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=1) + "\n")
         return
     table = Table(title="规则质量")
     for header in QUALITY_HEADERS:
@@ -85,4 +125,7 @@ def quality(
             precision_text(r),
             reasons_text(r),
         )
-    Console(width=200).print(table)
+    out = Console(width=200)
+    out.print(table)
+    for s in suggestions:
+        out.print(f"建议 {item_name(s.item)} {s.branch}/{s.camera}:{s.text}", highlight=False)

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     page_size: int = Field(
         default=50, ge=1, le=500, description="Events per page of the review queue."
     )
+    config: Path | None = Field(
+        default=None,
+        description="Site configuration file; with it the 规则质量 page re-runs the rules over "
+        "the stored timelines to show parameter changes suggested by dismissals.",
+    )
     evidence_dir: Path = Field(
         default_factory=lambda: Path.cwd() / "evidence",
         description="Folder for the stills of manual findings recorded in the UI.",

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.config import ConfigError, load_config
 from api.db.models import EventRecord, Review
 from api.manual import (
     MAX_PHOTO_BYTES,
@@ -63,6 +64,7 @@ from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
 from api.service.routes.events import known_items
 from api.service.scores import ScoreError, current_month, period_scores
 from api.service.strip import event_strip
+from api.suggest import Suggestion, suggest
 from rules.coverage import MANUAL_LABEL, CheckKind, scheme_checks, video_items
 from rules.quality import precision_text, reasons_text
 from rules.standard import load_catalog, load_scheme
@@ -341,10 +343,26 @@ async def record_manual(
 
 
 @router.get("/quality", response_class=HTMLResponse)
-def quality_page(request: Request, principal: PageUser, db: SessionDep) -> Response:
-    """规则质量: precision per item, camera and rule version, dismissal reasons, missed events."""
+def quality_page(
+    request: Request, principal: PageUser, db: SessionDep, settings: SettingsDep
+) -> Response:
+    """规则质量: precision per item, camera and rule version, dismissal reasons, missed events,
+    and (with a configuration) parameter changes suggested by the dismissals."""
     rows = stored_quality(db, principal.visible_branches)
+    suggestions: list[Suggestion] = []
+    problem = ""
+    if settings.config is not None:
+        try:
+            site = load_config(settings.config)
+        except ConfigError as exc:
+            problem = str(exc)
+        else:
+            for code in sorted({r.item for r in rows if r.dismissed}):
+                suggestions += suggest(db, site, code)
+    visible = principal.visible_branches
     context = {
+        "suggestions": [s for s in suggestions if visible is None or s.branch in visible],
+        "config_problem": problem,
         "principal": principal,
         "rows": [
             {

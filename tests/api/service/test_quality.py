@@ -46,7 +46,9 @@ def test_quality_page_and_command(store: Seeded, tmp_path: Path) -> None:
     assert "0% (0%–79%)" in page and "午休轮岗 ×1" in page
     result = CliRunner().invoke(app, ["rules", "quality", "--json", "--db", store.url])
     assert result.exit_code == 0, result.output
-    rows = {(r["item"], r["camera"]): r for r in json.loads(result.stdout)}
+    body = json.loads(result.stdout)
+    assert body["suggestions"] == []  # without --config there is nothing to re-run
+    rows = {(r["item"], r["camera"]): r for r in body["rules"]}
     guard_row = rows[("GUARD_POSTURE", "c1")]
     assert (guard_row["confirmed"], guard_row["missed"], guard_row["precision"]) == (1, 1, 1.0)
     assert rows[("LOBBY_MANAGER_ABSENT", "c1")]["reasons"] == {"午休轮岗": 1}
