@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from api.cli.calibrate import calibrate
+from api.cli.eval import eval_command
 from api.cli.events import events_app
 from api.cli.notices import notices, report
 from api.cli.reference import reference_app
@@ -36,6 +37,7 @@ app.add_typer(users_app, name="users")
 app.command()(serve)
 app.command()(notices)
 app.command()(report)
+app.command(name="eval")(eval_command)
 console = Console(stderr=True)
 
 DbOption = Annotated[
