@@ -1,6 +1,6 @@
 """Run every labelled item through the scan's per-unit worker and through a naive baseline.
 
-The pipeline side is the scan's own code: one :class:`api.runs.executors.WorkerState` (the
+The pipeline side is the scan's own code: one :class:`api.scan.worker.WorkerState` (the
 worker a scan process or Ray actor holds) analyses each item as a unit of a one-branch site
 whose cameras carry the items' zones; its timeline is read back from the unit's ``.npz`` bytes
 exactly as the scan's driver stores it. Presence is turned into events with the rules'
@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from api.config import BranchConfig, SiteConfig
 from api.eval.labels import LabelSet
-from api.runs.executors import Outcome, UnitJob, load_worker
+from api.scan.worker import Outcome, UnitJob, load_worker
 from rules.timeseries import find_runs, hold_forward
 from vision.config import CameraConfig, ClutterConfig
 from vision.config.zone import Anchor, ZoneConfig
