@@ -116,9 +116,9 @@ class TimelineBuilder:
         people = dets[dets.class_id == PERSON_CLASS]
         tracked = self.tracker.update(people, frame.image)
         in_zone = self.zones.trigger(tracked)
-        posture, posture_value = posture_features(tracked.keypoints, tracked.xyxy)
-        self.roles.observe(tracked.track_id, in_zone, tracked.data[TORSO_HIST_KEY])
         h, w = tracked.frame_shape
+        posture, posture_value = posture_features(tracked.keypoints, tracked.xyxy, frame_h=h)
+        self.roles.observe(tracked.track_id, in_zone, tracked.data[TORSO_HIST_KEY])
         scale = np.array([w, h, w, h], np.float32)
         return _Rows(
             track_id=tracked.track_id,
