@@ -7,10 +7,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from api.config.loader import ConfigLoader, _format_validation
+from api.config.loader import ConfigError, _format_validation, read_yaml
 from vision.config import ZoneConfig
 from vision.config.base import StrictModel
 from vision.config.zone import Point
@@ -146,12 +145,9 @@ def parse_labels(text: str, source: str = "<labels>") -> LabelSet:
         LabelError: one line per problem, naming file, line and field.
     """
     try:
-        root = yaml.compose(text, Loader=ConfigLoader)
-        raw = yaml.load(text, Loader=ConfigLoader)  # noqa: S506  (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        raise LabelError(f"{source}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise LabelError(f"{source}: the top level must be a mapping with 'items'")
+        root, raw = read_yaml(text, source, "'items'")
+    except ConfigError as exc:
+        raise LabelError(str(exc)) from exc
     try:
         return LabelSet.model_validate(raw)
     except ValidationError as exc:

@@ -8,8 +8,8 @@ own time-series steps (:func:`rules.timeseries.hold_forward`, :func:`rules.times
 
 The baseline is what one would write in an afternoon: ``ultralytics`` ``predict`` with the
 same weights, inference size and confidence on the same sampled frames, a person counted per
-box and in a zone when the zone's anchor point of the box lies in the polygon; no motion gate,
-tracking, keypoints or posture.
+box and in a zone when the zone's anchor point (feet, centre or head, computed as the scan
+does) lies in the polygon; no motion gate, tracking, roles or posture.
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from api.eval.labels import LabelSet
 from api.scan.worker import Outcome, UnitJob, load_worker
 from rules.timeseries import find_runs, hold_forward
 from vision.config import CameraConfig, ClutterConfig
-from vision.config.zone import Anchor, ZoneConfig
+from vision.config.zone import ZoneConfig
 from vision.sampler import sample_frames
 from vision.timeline import ObservationTimeline
+from vision.types import FrameDetections
 from vision.weights import resolve_weights
-from vision.zones import HEAD_BOX_FRACTION
+from vision.zones import anchor_points
 
 logger = logging.getLogger(__name__)
 
@@ -146,23 +147,13 @@ def run_pipeline(
     return out
 
 
-def _anchor(xyxy: F32, anchor: Anchor) -> npt.NDArray[np.float64]:
-    box = xyxy.astype(np.float64)
-    cx = (box[:, 0] + box[:, 2]) / 2
-    if anchor is Anchor.FEET:
-        y = box[:, 3]
-    elif anchor is Anchor.CENTER:
-        y = (box[:, 1] + box[:, 3]) / 2
-    else:
-        y = box[:, 1] + HEAD_BOX_FRACTION * (box[:, 3] - box[:, 1])
-    return np.stack([cx, y], axis=1)
-
-
-def _inside(zone: ZoneConfig, xyxy: F32) -> bool:
-    polygon = np.array(zone.polygon, np.float32).reshape(-1, 1, 2)
+def _inside(zone: ZoneConfig, dets: FrameDetections) -> bool:
+    """Whether the zone's anchor point of any detected person lies in its polygon."""
+    h, w = dets.frame_shape
+    polygon = (np.array(zone.polygon, np.float32) * (w, h)).reshape(-1, 1, 2)
     return any(
         cv2.pointPolygonTest(polygon, (float(x), float(y)), False) >= 0
-        for x, y in _anchor(xyxy, zone.anchor)
+        for x, y in anchor_points(dets, zone.anchor)
     )
 
 
@@ -188,25 +179,28 @@ def run_baseline(
         except Exception as exc:  # noqa: BLE001  (reported per item like the worker does)
             out[item.id] = Failure(f"{type(exc).__name__}: {exc}")
             continue
-        boxes: list[F32] = []
+        found: list[FrameDetections] = []
         for i in range(0, len(frames), det.batch):
-            chunk = [f.image for f in frames[i : i + det.batch]]
-            for r in model.predict(
-                chunk,
+            chunk = frames[i : i + det.batch]
+            results = model.predict(
+                [f.image for f in chunk],
                 imgsz=det.imgsz,
                 conf=det.confidence,
                 classes=[0],
                 device="cpu",
                 verbose=False,
-            ):
-                boxes.append(np.asarray(r.boxes.xyxyn, np.float32))  # type: ignore[union-attr]
+            )
+            found += [
+                FrameDetections.from_ultralytics(r, item.id, f.index, f.ts)
+                for r, f in zip(results, chunk, strict=True)
+            ]
         ts = np.array([f.ts.timestamp() for f in frames]) - ITEM_START.timestamp()
         out[item.id] = Seen(
             ts=ts,
             end_s=float(ts[-1]) + interval if len(ts) else 0.0,
-            count=np.array([len(b) for b in boxes], np.int64),
-            in_zone={z.id: np.array([_inside(z, b) for b in boxes], np.bool_) for z in item.zones},
-            boxes=boxes,
+            count=np.array([len(d.xyxy) for d in found], np.int64),
+            in_zone={z.id: np.array([_inside(z, d) for d in found], np.bool_) for z in item.zones},
+            boxes=[d.normalized_xyxy() for d in found],
             flags=None,
             wall_s=time.perf_counter() - t0,
         )
