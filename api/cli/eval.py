@@ -14,6 +14,7 @@ from api.cli.common import fail, load_site
 from api.config import SiteConfig
 from api.eval.evaluate import SweepError, evaluate, parse_sweep
 from api.eval.labels import LabelError, LabelSet, load_labels
+from api.eval.metrics import Tally
 from api.eval.report import PIPELINE, EvalResult, result_table, targets_table
 
 TABLE_WIDTH = 150
@@ -24,6 +25,10 @@ def _write_json(path: Path, data: object) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def _rate(tally: Tally) -> str:
+    return "—" if tally.rate is None else f"{tally.rate:.2f}"
 
 
 def _sweep_table(name: str, runs: list[tuple[str, EvalResult]]) -> Table:
@@ -46,9 +51,9 @@ def _sweep_table(name: str, runs: list[tuple[str, EvalResult]]) -> Table:
             value,
             f"{ev.f1:.2f}",
             "—" if err is None else f"{err:.1f}",
-            f"{total.count.rate or 0:.2f}",
-            f"{total.found.rate or 0:.2f}",
-            f"{total.seated_decided.rate or 0:.2f}",
+            _rate(total.count),
+            _rate(total.found),
+            _rate(total.seated_decided),
             f"{result.settings['pipeline_wall_s']:.1f}",
         )
     return table
