@@ -100,7 +100,6 @@ def build_events(
     runs: Runs,
     *,
     cooldown_s: float = 0.0,
-    start_offset_s: float = 0.0,
     zone: str | None = None,
     zone_of_group: dict[int, str] | None = None,
     box_of_group: dict[int, tuple[float, float, float, float]] | None = None,
@@ -117,8 +116,6 @@ def build_events(
         ctx: Rule context.
         runs: Runs to report.
         cooldown_s: Minimum time between two findings of one group.
-        start_offset_s: Added to each run's start (a grace period: the moment the stretch
-            became a violation).
         zone: Zone id to record on every event.
         zone_of_group: Zone id per run group (overrides ``zone``).
         box_of_group: Box to outline per run group.
@@ -135,10 +132,9 @@ def build_events(
     for k in np.argsort(runs.start, kind="stable"):
         if not keep[k]:
             continue
-        start = float(runs.start[k]) + start_offset_s
+        start = float(runs.start[k])
         end = max(float(runs.end[k]), start)
         info: dict[str, Any] = {
-            "observed_from": epoch_to_dt(float(runs.start[k]), ctx).isoformat(),
             "observed_s": round(float(runs.duration[k]), 1),
             **(details or {}),
             **(run_details[k] if run_details else {}),
