@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from api.demo import DEMO_RULES
-
 TOLERANCE = timedelta(seconds=2)
 
 
