@@ -45,6 +45,8 @@ ZoneKindName = Literal[
     "screen",
 ]
 STAFF_ROLES: tuple[RoleName, ...] = ("teller", "lobby_manager", "guard")
+People = tuple[tuple[int, ...], tuple[str, ...]]
+"""Track ids and role names of the people an event is about."""
 
 
 class TimedParams(RuleParams):
@@ -106,6 +108,7 @@ def build_events(
     rows: npt.NDArray[np.int64] | None = None,
     details: dict[str, Any] | None = None,
     run_details: list[dict[str, Any]] | None = None,
+    run_people: list[People] | None = None,
 ) -> list[Event]:
     """Turn runs into events, dropping repeats within the cool-down.
 
@@ -123,6 +126,7 @@ def build_events(
             runs' ``first``/``last`` index into it); gives track, role and box.
         details: Extra details recorded on every event.
         run_details: Extra details per run (same order as ``runs`` before the cool-down).
+        run_people: Track ids and roles per run (same order), for runs over zones.
 
     Returns:
         Events sorted by start.
@@ -139,8 +143,7 @@ def build_events(
             **(details or {}),
             **(run_details[k] if run_details else {}),
         }
-        track_ids: tuple[int, ...] = ()
-        roles: tuple[str, ...] = ()
+        track_ids, roles = run_people[k] if run_people else ((), ())
         box: tuple[float, float, float, float] | None = None
         where: str | None = None
         evidence = start
