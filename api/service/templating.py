@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 
-from api.service.labels import (
+from api.labels import (
     ACCOUNT_ROLE_NAMES,
     ACTION_NAMES,
     DETAIL_NAMES,

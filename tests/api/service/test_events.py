@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.db.auth_models import AuditLog
 from api.db.models import EventRecord, Review
-from api.service.labels import detail_value
+from api.labels import detail_value
 from tests.api.service.conftest import login
 from tests.api.service.seed import Seeded
 
