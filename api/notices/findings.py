@@ -1,9 +1,9 @@
 """What a notice says was seen: one sentence per finding, from the stored event.
 
-A finding names the place (the camera has its own column), who was involved, the observed stretch (local time,
-start to end) and its length, what the rule saw (absence, posture, crowd, object …) and how
-many times the item occurred in the period. Thresholds such as a grace period are mentioned
-as what made it a finding; they are never subtracted from the observed stretch.
+A finding names the place (the camera has its own column), who was involved, the observed
+stretch (local time, start to end) and its length, what the rule saw (absence, posture, crowd,
+object …) and how many times the item occurred in the period. Thresholds such as a grace period
+are mentioned as what made it a finding; they are never subtracted from the observed stretch.
 """
 
 from __future__ import annotations

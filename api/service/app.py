@@ -21,8 +21,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.session import make_engine
-from api.service.deps import SESSION_COOKIE, LoginRequired
 from api.labels import ITEM_NAMES
+from api.service.deps import SESSION_COOKIE, LoginRequired
 from api.service.routes import audit, branches, events, notices, pages, session, tokens
 from api.service.settings import Settings, get_settings
 from api.service.templating import STATIC_DIR, make_templates

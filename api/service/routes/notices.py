@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from api.auth import Principal
 from api.db.models import Notice
+from api.db.session import parse_db_url
 from api.notices import (
     NoticeError,
     NoticeFilesExist,
@@ -31,7 +32,6 @@ from api.notices import (
     generate_notice,
     load_policy,
 )
-from api.db.session import parse_db_url
 from api.notices.generate import next_version
 from api.notices.html import CSS_PATH, PageControls, StoredVersion, render_html
 from api.scorecards import scheme_period

@@ -13,10 +13,10 @@ k1      CLUTTER_CUSTOMER_VIEW       c1      pending    preview only: 0 points, 1
 l1      LOBBY_MANAGER_ABSENT        c1      dismissed  never
 ======  ==========================  ======  =========  =====================================
 
-The confirmed events were confirmed by 张三 (``zhangsan``); ``g1`` was relabelled by 李四
-(``lisi``) before 张三 confirmed it. Confirmed totals: 3 points, 600 元, score 97. Branch ``b2`` has one confirmed GUARD_POSTURE
-(score 99), so ``b1`` ranks 2nd of 2. ``b1`` also has one confirmed STAFF_PHONE_USE on
-2026-11-13 (another item: no repeat), for trends over days and weeks.
+The confirmed events were confirmed by 张三 (``zhangsan``); ``g1`` was relabelled by 李四 (``lisi``)
+before 张三 confirmed it. Confirmed totals: 3 points, 600 元, score 97. Branch ``b2`` has one
+confirmed GUARD_POSTURE (score 99), so ``b1`` ranks 2nd of 2. ``b1`` also has one confirmed
+STAFF_PHONE_USE on 2026-11-13 (another item: no repeat), for trends over days and weeks.
 """
 
 from __future__ import annotations
