@@ -7,7 +7,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from api.db.session import make_engine, session_scope
-from api.store import EventFilter, Store
+from api.store import EventFilter, Store, require_known
 from rules.periods import Period, parse_period
 from rules.scoring import Ranking, Scorecard, ScoredEvent, score_period
 from rules.standard import Scheme, load_scheme
@@ -44,6 +44,7 @@ def scorecards_for(
     with session_scope(engine) as session:
         store = Store(session)
         zones = store.branch_timezones()
+        require_known("branch", branch, zones)
         tz = next(iter(zones.values()), DEFAULT_TZ)
         until = datetime.combine(per.end, time.min, tz)
         records = [

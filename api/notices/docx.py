@@ -166,7 +166,7 @@ def write_docx(content: NoticeContent, path: Path) -> Path:
         _stills(doc, content)
     signs, seal, day = sections.signoff(content)
     doc.add_paragraph()
-    _para(doc, "    ".join(signs), 12)
+    _para(doc, "\u3000\u3000".join(signs), 12)
     doc.add_paragraph()
     _para(doc, seal, 12, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(doc, day, 12, align=WD_ALIGN_PARAGRAPH.RIGHT)

@@ -171,7 +171,7 @@ def _story(styles: PdfStyles, content: NoticeContent) -> list[Flowable]:
         story += _stills(styles, content)
     signs, seal, day = sections.signoff(content)
     block: list[Flowable] = [Spacer(1, 8 * mm)]
-    block += [styles.p("    ".join(signs), styles.plain), Spacer(1, 8 * mm)]
+    block += [styles.p("\u3000\u3000".join(signs), styles.plain), Spacer(1, 8 * mm)]
     block += [styles.p(seal, styles.right), styles.p(day, styles.right), Spacer(1, 6 * mm)]
     if content.copies:
         block += [styles.p(content.copies, styles.plain), Spacer(1, 4 * mm)]
