@@ -71,7 +71,8 @@ def require_known(kind: str, value: str | None, known: Collection[str]) -> None:
     """
     if value is not None and value not in known:
         listed = ", ".join(sorted(known)) or "none"
-        raise UnknownName(f"no {kind} {value!r} in the database ({kind}es: {listed})")
+        plural = kind + ("es" if kind.endswith(("ch", "sh", "s")) else "s")
+        raise UnknownName(f"no {kind} {value!r} in the database ({plural}: {listed})")
 
 
 @dataclass(frozen=True, slots=True)
