@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from api.scorecards import DEFAULT_TZ, scorecards_for
+from api.scorecards import DEFAULT_TZ, scheme_period, scorecards_for
+from rules.periods import Period
 from rules.scoring import Scorecard
 
 logger = logging.getLogger(__name__)
@@ -22,14 +23,16 @@ def current_month(zones: Iterable[ZoneInfo]) -> str:
     return datetime.now(next(iter(zones), DEFAULT_TZ)).strftime("%Y-%m")
 
 
-def period_scores(db_url: str, scheme: str, period: str) -> dict[str, Scorecard]:
-    """Each branch's scorecard of a period, by branch id (confirmed events only).
+def period_scores(db_url: str, scheme: str, period: str) -> tuple[dict[str, Scorecard], Period]:
+    """Each branch's scorecard of a period, by branch id (confirmed events only), and the
+    period itself.
 
     Raises:
         ScoreError: Unknown period format or unreadable scheme.
     """
     try:
+        per = scheme_period(scheme, period)[1]
         cards, _ = scorecards_for(db_url, scheme, period, None, preview=False)
     except ValueError as exc:  # PeriodError, StandardError
         raise ScoreError(str(exc)) from exc
-    return {card.branch: card for card in cards}
+    return {card.branch: card for card in cards}, per

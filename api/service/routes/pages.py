@@ -29,6 +29,7 @@ from api.service.deps import (
     client_ip,
 )
 from api.service.media import EvidenceKind, evidence_path
+from api.service.overview import branch_pictures
 from api.service.queries import (
     EventQuery,
     audit_entries,
@@ -36,6 +37,7 @@ from api.service.queries import (
     branch_timezones,
     cameras_of,
     items_of,
+    latest_period,
     list_events,
     next_event,
     visible_branches,
@@ -134,19 +136,23 @@ def overview(
     settings: SettingsDep,
     period: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    """Branches with their score, pending, confirmed and dismissed counts and newest notice."""
-    label = period or current_month(branch_timezones(db).values())
+    """Branches with their score, money, deductions per item, score trend, heat maps of where
+    violations were, review counts of the period and newest notice. Opens on the month of the
+    newest event."""
+    label = period or latest_period(db, principal) or current_month(branch_timezones(db).values())
     error = None
     try:
-        scores = period_scores(settings.db, settings.scheme, label)
+        scores, per = period_scores(settings.db, settings.scheme, label)
+        pictures = branch_pictures(db, settings.db, settings.scheme, label)
     except ScoreError as exc:
-        scores, error = {}, str(exc)
+        scores, per, pictures, error = {}, None, {}, str(exc)
     return _render(
         request,
         "overview.html",
         {
             "principal": principal,
-            "branches": branch_summaries(db, principal, scores),
+            "branches": branch_summaries(db, principal, scores, per),
+            "pictures": pictures,
             "period": label,
             "score_error": error,
         },
