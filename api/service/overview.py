@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from api.charts import CameraHeat, heatmap_chart
 from api.db.session import parse_db_url
 from api.reports import ReportData, report_data
-from api.runs.driver import references_root
+from api.scan.driver import references_root
 from rules.scoring import Scorecard
 from vision.reference import ReferenceError, ReferenceStore
 

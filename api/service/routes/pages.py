@@ -142,7 +142,7 @@ def overview(
     label = period or latest_period(db, principal) or current_month(branch_timezones(db).values())
     error = None
     try:
-        scores, per = period_scores(settings.db, settings.scheme, label)
+        scores, per = period_scores(db, settings.scheme, label)
         pictures = branch_pictures(db, settings.db, settings.scheme, label)
     except ScoreError as exc:
         scores, per, pictures, error = {}, None, {}, str(exc)

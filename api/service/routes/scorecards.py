@@ -43,7 +43,7 @@ def scorecard_page(
     label = period or latest_period(db, principal) or current_month(branch_timezones(db).values())
     error, pictures = None, {}
     try:
-        period_scores(settings.db, settings.scheme, label)  # validates period and scheme
+        period_scores(db, settings.scheme, label)  # validates period and scheme
         pictures = branch_pictures(db, settings.db, settings.scheme, label)
     except ScoreError as exc:
         error = str(exc)
@@ -73,7 +73,7 @@ def heat_png(
     """Where the camera's confirmed violations of the period were, over its reference frame."""
     _branch(db, principal, branch)
     try:
-        period_scores(settings.db, settings.scheme, period)
+        period_scores(db, settings.scheme, period)
     except ScoreError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     pic = branch_pictures(db, settings.db, settings.scheme, period).get(branch)
