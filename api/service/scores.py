@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from api.auth import Principal
 from api.scorecards import DEFAULT_TZ, ScoreQuery, scheme_period, scorecards
+from api.service.queries import branch_timezones, latest_period
 from rules.periods import Period
 from rules.scoring import Scorecard
 
@@ -18,6 +20,12 @@ logger = logging.getLogger(__name__)
 
 class ScoreError(ValueError):
     """The period or the scheme cannot be read (the message says which and why)."""
+
+
+def shown_period(db: Session, principal: Principal, requested: str | None) -> str:
+    """The period a page shows: the one asked for, else the month of the newest event the
+    caller may see, else the running month."""
+    return requested or latest_period(db, principal) or current_month(branch_timezones(db).values())
 
 
 def current_month(zones: Iterable[ZoneInfo]) -> str:

@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from api.schemas.branches import BranchesPublic
 from api.service.deps import CurrentUser, SessionDep, SettingsDep
-from api.service.queries import branch_summaries, branch_timezones, latest_period
-from api.service.scores import ScoreError, current_month, period_scores
+from api.service.queries import branch_summaries
+from api.service.scores import ScoreError, period_scores, shown_period
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def read_branches(
     principal: CurrentUser, db: SessionDep, settings: SettingsDep, period: Period = None
 ) -> BranchesPublic:
     """Visible branches with pending/confirmed/dismissed counts, score and newest notice."""
-    label = period or latest_period(db, principal) or current_month(branch_timezones(db).values())
+    label = shown_period(db, principal, period)
     try:
         scores, per = period_scores(db, settings.scheme, label)
     except ScoreError as exc:

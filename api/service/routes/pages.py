@@ -37,14 +37,13 @@ from api.service.queries import (
     branch_timezones,
     cameras_of,
     items_of,
-    latest_period,
     list_events,
     next_event,
     visible_branches,
 )
 from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
 from api.service.routes.events import known_items
-from api.service.scores import ScoreError, current_month, period_scores
+from api.service.scores import ScoreError, period_scores, shown_period
 from api.service.strip import event_strip
 from rules.types import EventStatus
 
@@ -139,7 +138,7 @@ def overview(
     """Branches with their score, money, deductions per item, score trend, heat maps of where
     violations were, review counts of the period and newest notice. Opens on the month of the
     newest event."""
-    label = period or latest_period(db, principal) or current_month(branch_timezones(db).values())
+    label = shown_period(db, principal, period)
     error = None
     try:
         scores, per = period_scores(db, settings.scheme, label)

@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.db.models import Branch
 from api.service.deps import PageUser, SessionDep, SettingsDep
 from api.service.overview import branch_pictures, heatmap_png
-from api.service.queries import branch_timezones, latest_period
-from api.service.scores import ScoreError, current_month, period_scores
+from api.service.scores import ScoreError, period_scores, shown_period
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ def scorecard_page(
 ) -> Response:
     """Score, money, rank, deductions per item, score trend and heat maps of one branch."""
     row = _branch(db, principal, branch)
-    label = period or latest_period(db, principal) or current_month(branch_timezones(db).values())
+    label = shown_period(db, principal, period)
     error, pictures = None, {}
     try:
         period_scores(db, settings.scheme, label)  # validates period and scheme
