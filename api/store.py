@@ -57,6 +57,24 @@ class StoreError(LookupError):
     """A store operation refers to something that is not stored (a run, a branch)."""
 
 
+class UnknownName(LookupError):
+    """A branch or camera id that the store does not hold; the message lists those it does."""
+
+
+def require_known(kind: str, value: str | None, known: Collection[str]) -> None:
+    """Raise :class:`UnknownName` when ``value`` is given and not in ``known``.
+
+    Example:
+        >>> require_known("branch", "nosuch", ["demo"])
+        Traceback (most recent call last):
+        api.store.UnknownName: no branch 'nosuch' in the database (branches: demo)
+    """
+    if value is not None and value not in known:
+        listed = ", ".join(sorted(known)) or "none"
+        plural = kind + ("es" if kind.endswith(("ch", "sh", "s")) else "s")
+        raise UnknownName(f"no {kind} {value!r} in the database ({plural}: {listed})")
+
+
 @dataclass(frozen=True, slots=True)
 class EventFilter:
     """Which events :meth:`Store.list_events` returns; ``None`` fields do not filter.
@@ -176,6 +194,13 @@ class Store:
         """Time zone of every stored branch, by branch id."""
         rows = self.session.execute(select(Branch.id, Branch.timezone)).all()
         return {branch_id: ZoneInfo(tz) for branch_id, tz in rows}
+
+    def camera_ids(self, branch: str | None = None) -> list[str]:
+        """Ids of the stored cameras (of one branch), sorted."""
+        query = select(Camera.camera_id).distinct()
+        if branch is not None:
+            query = query.where(Camera.branch_id == branch)
+        return sorted(self.session.scalars(query))
 
     # --- videos --------------------------------------------------------------------------
 
