@@ -20,7 +20,7 @@ from rules.engine import run_rules
 from rules.registry import RuleContext, RuleParams
 from rules.types import Event
 from vision.config import CameraConfig
-from vision.timeline import ObservationTimeline
+from vision.timeline import NUM_SCREEN_MEASURES, SCREEN_KIND, ObservationTimeline
 from vision.types import FrameDetections
 from vision.zones import CompiledZones
 
@@ -65,7 +65,14 @@ def rezoned(timeline: ObservationTimeline, camera: CameraConfig) -> ObservationT
         ts=datetime.now(UTC),
     )
     zones = CompiledZones.from_camera(camera, PREVIEW_SHAPE)
-    return dataclasses.replace(timeline, zones=zones.zone_infos(), in_zone=zones.trigger(dets))
+    infos = zones.zone_infos()
+    screens = sum(z.kind == SCREEN_KIND for z in infos)
+    screen = (
+        timeline.screen
+        if timeline.screen.shape[1] == screens
+        else np.full((timeline.num_samples, screens, NUM_SCREEN_MEASURES), np.nan, np.float32)
+    )  # screens redrawn: their measures are the scan's to take
+    return dataclasses.replace(timeline, zones=infos, in_zone=zones.trigger(dets), screen=screen)
 
 
 def samples_per_zone(timeline: ObservationTimeline) -> dict[str, int]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 
@@ -65,7 +65,8 @@ def run_rules(
             enabled.append((code, rule, p))
 
     def run(code: str, rule: Rule[RuleParams], p: RuleParams, view: ObservationTimeline) -> None:
-        found = rule.fn(view, ctx, p)
+        hours = ctx.hours.restricted(p.windows, p.exempt)
+        found = rule.fn(view, ctx if hours is ctx.hours else replace(ctx, hours=hours), p)
         logger.debug("%s on %s/%s: %d event(s)", code, ctx.branch, ctx.camera, len(found))
         events.extend(found)
 
@@ -82,7 +83,7 @@ def run_rules(
     )
     if untrusted and zone_items:
         events = [
-            dataclasses.replace(e, details={**e.details, "withheld_items": zone_items})
+            replace(e, details={**e.details, "withheld_items": zone_items})
             if rules[e.item].withholds
             else e
             for e in events

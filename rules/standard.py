@@ -182,6 +182,12 @@ class Scheme(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_-]+$", max_length=64, description="Scheme id.")
     name: str = Field(min_length=1, max_length=200, description="中文 name.")
     source: str = Field(min_length=1, max_length=500, description="Document it reproduces.")
+    number: str = Field(
+        default="",
+        max_length=100,
+        description="文号 of the bank's rule document titled `name` (cited by notices), "
+        "e.g. 示银发〔2026〕18号.",
+    )
     base_score: float = Field(
         default=100.0, gt=0.0, le=1000.0, description="Score with no findings."
     )
@@ -287,6 +293,13 @@ def load_catalog(path: Path | None = None) -> Catalog:
     """The item catalogue (default: the built-in ``items.yaml``)."""
     path = path or STANDARDS_DIR / "items.yaml"
     return parse_catalog(_read_yaml(path), path)
+
+
+def item_name(code: str) -> str:
+    """中文 name of an inspection item from the standard (``items.yaml``), e.g. 大堂经理不在岗;
+    the code itself for an item the standard does not know."""
+    spec = load_catalog().items.get(code)
+    return spec.name if spec is not None else code
 
 
 def parse_scheme(data: Any, path: Path, catalog: Catalog | None = None) -> Scheme:

@@ -270,10 +270,12 @@ def column_runs(
     *,
     merge_gap_s: float,
     min_duration_s: float,
+    hold: bool = True,
 ) -> Runs:
     """Runs of each column of a per-sample flag matrix ``(T, C)`` (e.g. one column per zone).
 
-    Held samples repeat the last inferred sample; time not looked at never counts.
+    Held samples repeat the last inferred sample (unless ``hold`` is false: flags measured on
+    every sample, such as screens); time not looked at never counts.
 
     Returns:
         Runs whose ``group`` is the column index (``first``/``last`` index the flattened
@@ -283,7 +285,7 @@ def column_runs(
     if c == 0 or t == 0:
         return Runs.empty()
     looked, segment, seg_end = looked_at(timeline, ctx)
-    held = hold_forward(flags, timeline.inferred) & looked[:, None]
+    held = (hold_forward(flags, timeline.inferred) if hold else flags) & looked[:, None]
     runs = find_runs(
         np.tile(timeline.ts, c),
         held.T.reshape(-1),
@@ -351,12 +353,14 @@ def withhold(timeline: ObservationTimeline, intervals: F64) -> ObservationTimeli
         "posture",
         "posture_value",
         "face_xyxy",
+        "uniform_dist",
     )
     return dataclasses.replace(
         timeline,
         ts=timeline.ts[keep],
         inferred=timeline.inferred[keep],
         motion=timeline.motion[keep],
+        screen=timeline.screen[keep],
         sample=new_index[timeline.sample[rows]].astype(np.int32),
         coverage=uncovered(timeline.coverage, cut),
         health=timeline.health.take(keep) if timeline.health is not None else None,

@@ -21,8 +21,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.session import make_engine
+from api.labels import ITEM_NAMES
 from api.service.deps import SESSION_COOKIE, LoginRequired
-from api.service.labels import ITEM_NAMES
 from api.service.routes import (
     audit,
     branches,
@@ -30,6 +30,7 @@ from api.service.routes import (
     health,
     notices,
     pages,
+    scorecards,
     session,
     tokens,
     zones,
@@ -146,7 +147,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = make_templates()
     app.state.known_items = frozenset(registered()) | frozenset(ITEM_NAMES)
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (events, branches, audit, tokens, session, notices, health, zones, pages):
+    routers = (events, branches, audit, tokens, session, notices, scorecards, health, zones)
+    for module in (*routers, pages):
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, _page_errors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

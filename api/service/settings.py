@@ -62,13 +62,18 @@ class Settings(BaseSettings):
     )
     config: Path | None = Field(
         default=None,
-        description="Site configuration (YAML) whose zones the admin's zone editor shows and "
-        "saves; unset: the editor is off.",
+        description="Site configuration file; with it the 规则质量 page re-runs the rules over "
+        "the stored timelines to show parameter changes suggested by dismissals, and the "
+        "admin's zone editor shows and saves the cameras' zones (unset: both are off).",
     )
     work_dir: Path | None = Field(
         default=None,
         description="Scan work folder holding the cameras' clean reference stills (the zone "
         "editor's background).",
+    )
+    evidence_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / "evidence",
+        description="Folder for the stills of manual findings recorded in the UI.",
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",

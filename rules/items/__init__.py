@@ -9,6 +9,8 @@ from rules.items import (
     posture,
     presence,
     raise_hand,
+    screens,
+    uniform,
 )
 
 __all__ = [
@@ -20,4 +22,6 @@ __all__ = [
     "posture",
     "presence",
     "raise_hand",
+    "screens",
+    "uniform",
 ]

@@ -90,6 +90,9 @@ def test_all_items_of_the_issue_are_registered() -> None:
         "CAMERA_FROZEN",
         "CAMERA_OBSTRUCTED",
         "CAMERA_DEFOCUSED",
+        "SCREENS_OFF",
+        "UNIFORM",
+        "STAFF_READING",
     }
 
 

@@ -23,9 +23,9 @@ from api.auth import Principal, Role
 from api.calibration import CalibrationError, set_zones
 from api.config import ConfigError, SiteConfig, load_config
 from api.db.models import Video
-from api.runs.driver import references_root
+from api.labels import item_name
+from api.scan.driver import references_root
 from api.service.deps import ChangingUser, PageUser, SessionDep, SettingsDep
-from api.service.labels import item_name
 from api.service.settings import Settings
 from api.zone_preview import ZonePreview, preview_zones
 from rules.registry import RuleContext, validate_rule_settings
@@ -95,7 +95,7 @@ def _drawn(body: DrawnZones, camera: CameraConfig) -> CameraConfig:
             where = ".".join(str(p) for p in err["loc"])
             name = raw.get("id") or f"第{i + 1}个"
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY, f"区域 {name}：{where}: {err['msg']}"
+                status.HTTP_422_UNPROCESSABLE_CONTENT, f"区域 {name}：{where}: {err['msg']}"
             ) from exc
     try:
         return CameraConfig.model_validate(
@@ -103,7 +103,7 @@ def _drawn(body: DrawnZones, camera: CameraConfig) -> CameraConfig:
         )
     except ValidationError as exc:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc.errors()[0]["msg"])
+            status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc.errors()[0]["msg"])
         ) from exc
 
 
@@ -168,7 +168,7 @@ def save_zones(
     try:
         count = set_zones(path, branch, camera, drawn.zones)
     except CalibrationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     logger.info("%s saved %d zones of %s/%s", principal.username, count, branch, camera)
     return {"saved": count, "message": f"已保存 {count} 个区域；下次扫描时该摄像机的录像将重新分析"}
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
 
 from api.config import load_config
-from api.runs.driver import references_root
+from api.scan.driver import references_root
 from api.service.app import create_app
 from tests.api.service.browser import CHROMIUM, CHROMIUM_ARGS, served
 from tests.api.service.conftest import login, make_settings
