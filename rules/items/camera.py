@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from rules.items.base import build_events
-from rules.registry import RuleContext, RuleParams, register
+from rules.items.base import TimedParams, build_events
+from rules.registry import RuleContext, register
 from rules.timeseries import find_runs, hold_forward, looked_at
 from rules.types import Event
 from vision.timeline import CameraHealth, ObservationTimeline
@@ -40,8 +40,8 @@ MOVED, BLACK, FROZEN, OBSTRUCTED, DEFOCUSED = HEALTH_ITEMS
 Flags = npt.NDArray[np.bool_]
 
 
-class HealthParams(RuleParams):
-    """Timing shared by the camera-health items."""
+class HealthParams(TimedParams):
+    """Timing shared by the camera-health items (a minute of a faulty picture is a finding)."""
 
     min_duration_s: float = Field(
         default=60.0,
@@ -49,11 +49,11 @@ class HealthParams(RuleParams):
         le=86_400.0,
         description="Shortest stretch (seconds) that counts as a finding.",
     )
-    merge_gap_s: float = Field(
-        default=6.0,
+    cooldown_s: float = Field(
+        default=0.0,
         ge=0.0,
-        le=3_600.0,
-        description="Interruptions up to this long (seconds) do not split a stretch.",
+        le=86_400.0,
+        description="After a finding, the same fault is not reported again for this long.",
     )
 
 
@@ -155,7 +155,9 @@ def _report(
     )
     runs = runs.select(runs.duration >= params.min_duration_s)
     details = [describe(int(a), int(b)) for a, b in zip(runs.first, runs.last, strict=True)]
-    return build_events(item, VERSION, timeline, ctx, runs, run_details=details)
+    return build_events(
+        item, VERSION, timeline, ctx, runs, cooldown_s=params.cooldown_s, run_details=details
+    )
 
 
 def _pct(values: npt.NDArray[np.float32]) -> float:
