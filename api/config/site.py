@@ -39,6 +39,13 @@ class BranchConfig(StrictModel):
         "With a single branch, files anywhere under the path belong to it.",
     )
     cameras: list[CameraConfig] = Field(min_length=1, description="Cameras of the branch.")
+    call_log: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="CSV export of the branch's queue machine (叫号机): a file, or a folder "
+        "whose *.csv files are all read; layout in rules/calls.py. Without it "
+        "RAISE_HAND_AFTER_CALL finds nothing.",
+    )
 
     @field_validator("timezone")
     @classmethod

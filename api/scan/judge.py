@@ -7,6 +7,7 @@ footage does not cover are listed. Nothing is stored here (see :mod:`api.scan.re
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +18,16 @@ import numpy as np
 
 from api.config import BranchConfig, SiteConfig
 from api.db.models import Video
+from rules.calls import CallLogError, read_call_log
 from rules.engine import run_rules
-from rules.registry import RuleContext, RuleParams
+from rules.registry import CallRecord, RuleContext, RuleParams
 from rules.types import Event
 from vision.config import CameraConfig
 from vision.coverage import coverage_gaps
 from vision.timeline import ObservationTimeline, empty_timeline
 from vision.zones import zone_infos
+
+logger = logging.getLogger(__name__)
 
 MIN_GAP_S = 20.0
 """Coverage gaps shorter than this are not listed in the summary or the store."""
@@ -70,6 +74,7 @@ def judge_branch(
     for v in scope.videos:
         if v.camera_id and v.timeline_path:
             by_camera[v.camera_id].append(v)
+    calls = branch_calls(branch)
     for camera in branch.cameras:
         videos = by_camera.get(camera.id, [])
         timeline = (
@@ -92,6 +97,7 @@ def judge_branch(
             hours=branch.hours,
             interval_s=site.sampling.interval_s,
             window=(window_start.timestamp(), window_end.timestamp()),
+            calls=calls,
         )
         yield CameraVerdict(
             branch=branch,
@@ -102,6 +108,23 @@ def judge_branch(
             gaps=coverage_gaps_for(timeline, branch, days, MIN_GAP_S),
             videos=videos,
         )
+
+
+def branch_calls(branch: BranchConfig) -> tuple[CallRecord, ...]:
+    """The queue machine's calls of a branch from its configured CSV export (a file, or every
+    ``*.csv`` of a folder); none when no log is configured, or when it cannot be read (logged
+    with the file and line: the branch's other items are judged all the same)."""
+    if branch.call_log is None:
+        return ()
+    where = Path(branch.call_log)
+    files = sorted(where.glob("*.csv")) if where.is_dir() else [where]
+    calls: list[CallRecord] = []
+    for path in files:
+        try:
+            calls += read_call_log(path, branch.tz)
+        except CallLogError as exc:
+            logger.error("call log of branch %s not read: %s", branch.id, exc)
+    return tuple(sorted(calls, key=lambda c: c.ts))
 
 
 def coverage_gaps_for(
