@@ -169,12 +169,6 @@ class Store:
 
     # --- videos --------------------------------------------------------------------------
 
-    def find_video(self, sha256: str, pipeline_version: str) -> Video | None:
-        """The stored video with this content hash analysed by this pipeline version, if any."""
-        return self.session.scalars(
-            select(Video).where(Video.sha256 == sha256, Video.pipeline_version == pipeline_version)
-        ).one_or_none()
-
     def done_videos(self, branch: str, pipeline_versions: Collection[str]) -> list[Video]:
         """Videos of a branch analysed by these pipeline versions, by camera and start."""
         return list(

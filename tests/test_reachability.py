@@ -18,6 +18,8 @@ PACKAGES = ("api", "vision", "rules")
 PRODUCT = (*PACKAGES, "benchmarks", "notebooks", "models")
 SUFFIXES = (".py", ".ipynb", ".html", ".js", ".toml", ".yaml")
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+FRAMEWORK_HOOKS = frozenset({"process_bind_param", "process_result_value"})
+"""Methods a library calls by name (SQLAlchemy's TypeDecorator)."""
 
 
 def _product_words() -> Counter[str]:
@@ -46,6 +48,8 @@ def _public_functions() -> list[tuple[str, int, str]]:
 def test_every_public_function_has_a_production_caller() -> None:
     words = _product_words()
     orphans = [
-        f"{path}:{line} {name}" for path, line, name in _public_functions() if words[name] < 2
+        f"{path}:{line} {name}"
+        for path, line, name in _public_functions()
+        if words[name] < 2 and name not in FRAMEWORK_HOOKS
     ]
     assert not orphans, "public functions nothing outside tests/ calls:\n" + "\n".join(orphans)

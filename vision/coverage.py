@@ -75,18 +75,6 @@ class Gap:
         return (self.end - self.start).total_seconds()
 
 
-@dataclass(frozen=True, slots=True)
-class Overlap:
-    """Two files of one camera that cover the same time."""
-
-    branch: str
-    camera: str
-    first: Path
-    second: Path
-    start: datetime
-    end: datetime
-
-
 def merge_intervals(intervals: Iterable[Interval], join_s: float = 0.0) -> list[Interval]:
     """Union of intervals; pieces separated by at most ``join_s`` seconds are joined.
 
@@ -185,34 +173,3 @@ def coverage_gaps(
                     Gap(branch, camera, open_start.date(), start.astimezone(tz), end.astimezone(tz))
                 )
     return gaps
-
-
-def find_overlaps(footage: Iterable[Footage], tolerance_s: float = 1.0) -> list[Overlap]:
-    """Pairs of files of one camera whose time ranges overlap by more than ``tolerance_s``.
-
-    Args:
-        footage: Files with start and end (entries without an end are skipped).
-        tolerance_s: Overlap tolerated at file boundaries.
-
-    Returns:
-        Overlaps sorted by branch, camera and start.
-    """
-    per_camera: dict[CameraKey, list[CoveredRange]] = defaultdict(list)
-    for item in footage:
-        if item.end is not None:
-            per_camera[(item.branch, item.camera)].append(
-                CoveredRange(item.path, item.branch, item.camera, item.start, item.end)
-            )
-    found: list[Overlap] = []
-    for (branch, camera), items in sorted(per_camera.items()):
-        items.sort(key=lambda f: (f.start, str(f.path)))
-        for i, first in enumerate(items):
-            for second in items[i + 1 :]:
-                if second.start >= first.end:
-                    break
-                end = min(first.end, second.end)
-                if (end - second.start).total_seconds() > tolerance_s:
-                    found.append(
-                        Overlap(branch, camera, first.path, second.path, second.start, end)
-                    )
-    return found

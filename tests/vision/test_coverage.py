@@ -12,10 +12,8 @@ from rules.hours import BusinessHours, TimeRange
 from vision.coverage import (
     CoveredRange,
     Gap,
-    Overlap,
     coverage_gaps,
     covered_intervals,
-    find_overlaps,
     merge_intervals,
     subtract,
 )
@@ -119,26 +117,3 @@ def test_files_without_end_do_not_count_as_coverage() -> None:
 def test_covered_ranges_from_the_sampler_are_accepted() -> None:
     read = CoveredRange(Path("ch01.mp4"), "b1", "cam", at(9), at(9, 30))
     assert covered_intervals([read]) == {("b1", "cam"): [(at(9), at(9, 30))]}
-
-
-def test_overlapping_files_of_one_camera_are_found() -> None:
-    a = footage("cam", at(9), at(10))
-    b = footage("cam", at(9, 30), at(11))  # overlaps a by 30 min
-    c = footage("cam", at(11, 0, 0), at(12))  # touches b: no overlap
-    d = footage("cam", at(11, 59, 59), at(13))  # 1 s overlap with c: tolerated
-    other = footage("lobby", at(9), at(12))
-    assert find_overlaps([d, c, other, b, a]) == [
-        Overlap("b1", "cam", a.path, b.path, at(9, 30), at(10))
-    ]
-    assert len(find_overlaps([c, d], tolerance_s=0)) == 1
-
-
-def test_a_file_inside_another_is_an_overlap() -> None:
-    outer = footage("cam", at(9), at(12))
-    inner = footage("cam", at(10), at(10, 30))
-    later = footage("cam", at(11), at(13))
-    found = find_overlaps([outer, inner, later])
-    assert [(o.first, o.second, o.start, o.end) for o in found] == [
-        (outer.path, inner.path, at(10), at(10, 30)),
-        (outer.path, later.path, at(11), at(12)),
-    ]
