@@ -26,6 +26,7 @@ from api.scan.options import ScanOptions
 from api.scan.run import run_scan
 from api.scan.summary import summary_exit_code
 from api.store import EventFilter, Store
+from rules.standard import DEFAULT_SCHEME
 from vision.reference import ReferenceStore
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def demo_config(duration_s: int, cameras: list[Any]) -> dict[str, Any]:
         "naming": ["channel_range"],
         "detector": {"backend": "onnx", "imgsz": 640},
         "rules": DEMO_RULES,
-        "scheme": "psbc",
+        "scheme": DEFAULT_SCHEME,
         "branches": [
             {
                 "id": "demo",

@@ -406,7 +406,7 @@ class Store:
             camera: Camera id.
             day: Business day (in the branch's time zone), as a date or ``YYYY-MM-DD``.
             gaps: ``[start, end)`` intervals with aware datetimes, as
-                :func:`vision.coverage.coverage_gaps` yields them; may be empty.
+                the MISSING_FOOTAGE findings give them; may be empty.
 
         Returns:
             How many gaps are now stored for that camera-day.

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from api.config.evidence import EvidenceConfig
 from rules.hours import BusinessHours
+from rules.standard import DEFAULT_SCHEME
 from vision.config import (
     CameraConfig,
     ClutterConfig,
@@ -16,6 +17,7 @@ from vision.config import (
     SamplingConfig,
     StrictModel,
 )
+from vision.config.base import ID_PATTERN
 
 CONFIG_VERSION = 1
 
@@ -26,7 +28,7 @@ class BranchConfig(StrictModel):
     id: str = Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9_.-]+$",
+        pattern=ID_PATTERN,
         description="Branch id, unique within the bank.",
     )
     name: str = Field(min_length=1, max_length=200, description="Branch name, e.g. 城东支行.")
@@ -90,7 +92,7 @@ class SiteConfig(StrictModel):
     evidence: EvidenceConfig = Field(
         default_factory=EvidenceConfig, description="Evidence stills and clips of events."
     )
-    scheme: str = Field(default="psbc", description="Scoring scheme preset or file.")
+    scheme: str = Field(default=DEFAULT_SCHEME, description="Scoring scheme preset or file.")
     branches: list[BranchConfig] = Field(min_length=1, description="Branches.")
 
     def branch(self, branch_id: str) -> BranchConfig:

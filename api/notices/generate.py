@@ -24,6 +24,7 @@ from api.notices.model import NoticeContent, NoticeFilesExist, build_notice
 from api.notices.pdf import write_pdf
 from api.notices.policy import NoticePolicy
 from api.scorecards import scheme_period
+from rules.standard import DEFAULT_SCHEME
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def generate_notice(
     period: str,
     out_dir: Path,
     *,
-    scheme: str = "psbc",
+    scheme: str = DEFAULT_SCHEME,
     policy: NoticePolicy | None = None,
     preview: bool = False,
     formats: Sequence[NoticeFormat] = tuple(NoticeFormat),
@@ -135,7 +136,13 @@ def generate_notice(
 
 
 def write_demo_notice(
-    db_url: str, out_dir: Path, branch: str, period: str, *, issuer: str = "", scheme: str = "psbc"
+    db_url: str,
+    out_dir: Path,
+    branch: str,
+    period: str,
+    *,
+    issuer: str = "",
+    scheme: str = DEFAULT_SCHEME,
 ) -> list[Path]:
     """Write the demo branch's notice (a preview: the demo's events are pending).
 

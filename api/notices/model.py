@@ -28,7 +28,7 @@ from api.scorecards import scheme_period
 from api.store import EventFilter, Store
 from rules.periods import Period
 from rules.scoring import BandResult, Scorecard, ScoredEvent, score_period
-from rules.standard import Catalog, Scheme, load_catalog
+from rules.standard import DEFAULT_SCHEME, Catalog, Scheme, load_catalog
 from rules.types import EventStatus
 from vision.digest import file_sha256
 
@@ -302,7 +302,7 @@ def build_notice(
     branch: str,
     period: str,
     *,
-    scheme: str = "psbc",
+    scheme: str = DEFAULT_SCHEME,
     policy: NoticePolicy | None = None,
     preview: bool = False,
     version: int = 1,

@@ -23,14 +23,14 @@ from rules.engine import run_rules
 from rules.registry import CallRecord, RuleContext, RuleParams
 from rules.types import Event
 from vision.config import CameraConfig
-from vision.coverage import coverage_gaps
 from vision.timeline import ObservationTimeline, empty_timeline
 from vision.zones import zone_infos
 
 logger = logging.getLogger(__name__)
 
-MIN_GAP_S = 20.0
-"""Coverage gaps shorter than this are not listed in the summary or the store."""
+MISSING_FOOTAGE = "MISSING_FOOTAGE"
+"""The item whose findings are the camera's coverage gaps: missing footage is defined once,
+by that rule and its ``min_gap_s``, and stored as its events and as the coverage gaps."""
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,14 @@ def judge_branch(
             window=(window_start.timestamp(), window_end.timestamp()),
             calls=calls,
         )
+        events = run_rules(timeline, ctx, rule_params)
         yield CameraVerdict(
             branch=branch,
             camera=camera,
             days=days,
             timeline=timeline,
-            events=run_rules(timeline, ctx, rule_params),
-            gaps=coverage_gaps_for(timeline, branch, days, MIN_GAP_S),
+            events=events,
+            gaps=[(e.start, e.end) for e in events if e.item == MISSING_FOOTAGE],
             videos=videos,
         )
 
@@ -125,17 +126,3 @@ def branch_calls(branch: BranchConfig) -> tuple[CallRecord, ...]:
         except CallLogError as exc:
             logger.error("call log of branch %s not read: %s", branch.id, exc)
     return tuple(sorted(calls, key=lambda c: c.ts))
-
-
-def coverage_gaps_for(
-    timeline: ObservationTimeline, branch: BranchConfig, days: list[date], min_gap_s: float
-) -> list[tuple[datetime, datetime]]:
-    """Business hours of the given days that the timeline's footage does not cover."""
-    tz = branch.tz
-    key = (branch.id, timeline.camera)
-    opens = [iv for day in days for iv in branch.hours.intervals(day, tz)]
-    covered = [
-        (datetime.fromtimestamp(s, tz), datetime.fromtimestamp(e, tz)) for s, e in timeline.coverage
-    ]
-    gaps = coverage_gaps({key: covered}, {key: opens}, min_gap_s=min_gap_s)
-    return [(g.start, g.end) for g in gaps]
