@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from api.config import EvidenceConfig
 from api.db.models import Video
-from api.service.labels import ROLE_NAMES
+from api.labels import ROLE_NAMES
 from rules.standard import item_name
 from rules.types import Event
 from vision.clips import ClipError, ClipSource, ClipSpan, ClipStyle, FaceTrack, write_clip

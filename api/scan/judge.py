@@ -20,7 +20,7 @@ from api.config import BranchConfig, SiteConfig
 from api.db.models import Video
 from rules.calls import CallLogError, read_call_log
 from rules.engine import run_rules
-from rules.registry import CallRecord, RuleContext, RuleParams
+from rules.registry import CallRecord, RuleContext
 from rules.types import Event
 from vision.config import CameraConfig
 from vision.timeline import ObservationTimeline, empty_timeline
@@ -62,10 +62,9 @@ class CameraVerdict:
         return None
 
 
-def judge_branch(
-    site: SiteConfig, scope: BranchDays, rule_params: dict[str, RuleParams]
-) -> Iterator[CameraVerdict]:
-    """Run the rules over every camera of one branch's scanned days."""
+def judge_branch(site: SiteConfig, scope: BranchDays) -> Iterator[CameraVerdict]:
+    """Run the rules over every camera of one branch's scanned days, each camera with its own
+    settings (site, then branch, then camera)."""
     branch, days = scope.branch, scope.days
     tz = branch.tz
     window_start = datetime.combine(days[0], datetime.min.time(), tz)
@@ -99,7 +98,7 @@ def judge_branch(
             window=(window_start.timestamp(), window_end.timestamp()),
             calls=calls,
         )
-        events = run_rules(timeline, ctx, rule_params)
+        events = run_rules(timeline, ctx, site.camera_rules(branch, camera))
         yield CameraVerdict(
             branch=branch,
             camera=camera,
