@@ -18,7 +18,7 @@ from api.db.models import EventRecord
 from api.service.app import create_app
 from api.store import Store
 from rules.items.counter import CounterCrowdingParams, counter_crowding
-from tests.api.service.browser import CHROMIUM, CHROMIUM_ARGS, served
+from tests.api.service.browser import CHROMIUM, CHROMIUM_ARGS, log_in, served
 from tests.api.service.conftest import make_settings
 from tests.api.service.seed import PASSWORD, Seeded
 from tests.rules.factories import COUNTER_ZONES, Person, Scene, make_context, make_timeline
@@ -147,11 +147,7 @@ def test_review_at_1366x768_without_scrolling(server: str, store: Seeded, tmp_pa
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-            page.goto(f"{server}/login")
-            page.fill("input[name=username]", "sup1")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{server}/")
+            log_in(page, server, "sup1", PASSWORD)
             page.goto(f"{server}/review?item=COUNTER_CROWDING")
             panel = page.locator("#panel")
             assert panel.get_attribute("data-event-id") == str(crowding)

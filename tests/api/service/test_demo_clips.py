@@ -17,7 +17,7 @@ from api.auth import Role, add_user
 from api.db.models import EventRecord
 from api.db.session import make_engine
 from api.service.app import create_app
-from tests.api.service.browser import CHROMIUM, CHROMIUM_ARGS, served
+from tests.api.service.browser import CHROMIUM, CHROMIUM_ARGS, log_in, served
 from tests.api.service.conftest import make_settings
 from tests.api.service.seed import PASSWORD
 
@@ -48,11 +48,7 @@ def test_demo_clips_play_in_chromium(demo_store: str) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-            page.goto(f"{url}/login")
-            page.fill("input[name=username]", "sup")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{url}/")
+            log_in(page, url, "sup", PASSWORD)
             page.goto(f"{url}/review")  # the queue: its clip plays, and r replays it
             page.wait_for_function(
                 "() => document.getElementById('clip').currentTime > 1.5", timeout=20_000
