@@ -21,7 +21,6 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.session import make_engine
-from api.labels import ITEM_NAMES
 from api.service.deps import SESSION_COOKIE, LoginRequired
 from api.service.routes import (
     audit,
@@ -36,6 +35,7 @@ from api.service.routes import (
 from api.service.settings import Settings, get_settings
 from api.service.templating import STATIC_DIR, make_templates
 from rules.registry import registered
+from rules.standard import load_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.engine = make_engine(settings.db)
     app.state.templates = make_templates()
-    app.state.known_items = frozenset(registered()) | frozenset(ITEM_NAMES)
+    app.state.known_items = frozenset(registered()) | frozenset(load_catalog().items)
     app.dependency_overrides[get_settings] = lambda: settings
     for module in (events, branches, audit, tokens, session, notices, scorecards, pages):
         app.include_router(module.router)
