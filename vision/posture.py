@@ -106,6 +106,11 @@ phone when below this, with both wrists in front of the chest (see :data:`CHEST_
 horizontally within the shoulders widened by half the scale) and the head lowered below
 :data:`PHONE_MAX_HEAD_RISE`."""
 
+READING_MAX_WRIST_GAP = 1.0
+"""READING: value is the distance between the wrists over the scale. Reading a sheet (report,
+newspaper, magazine) held in both hands when it lies from :data:`PHONE_MAX_WRIST_GAP` up to
+this, with both wrists in front of the chest and the head bowed as for LOOKING_AT_PHONE."""
+
 PHONE_MAX_HEAD_RISE = 0.25
 """Head height above the shoulders (as for HEAD_DROPPED) below which the head is bowed
 enough to look at something held at the chest."""
@@ -192,7 +197,11 @@ def posture_features(
     put(Posture.WRIST_ABOVE_SHOULDER, np.fmax(raise_l, raise_r), raised)
 
     put(Posture.WRIST_NEAR_EAR, *_wrist_near_ear(p, b))
-    put(Posture.LOOKING_AT_PHONE, *_looking_at_phone(p, b, rise))
+    put(Posture.LOOKING_AT_PHONE, *_held_at_chest(p, b, rise, 0.0, PHONE_MAX_WRIST_GAP))
+    put(
+        Posture.READING,
+        *_held_at_chest(p, b, rise, PHONE_MAX_WRIST_GAP, READING_MAX_WRIST_GAP),
+    )
     put(Posture.LEGS_CROSSED, *_legs_crossed(p, b, seated))
     return flags, values
 
@@ -344,7 +353,9 @@ def _wrist_near_ear(p: F, b: _Body) -> tuple[F, Tri]:
     return value, flag
 
 
-def _looking_at_phone(p: F, b: _Body, rise: F) -> tuple[F, Tri]:
+def _held_at_chest(p: F, b: _Body, rise: F, min_gap: float, max_gap: float) -> tuple[F, Tri]:
+    """Something held in front of the chest with the wrists ``min_gap`` to ``max_gap`` apart
+    (over the scale) and the head bowed over it: a phone (narrow) or a sheet (wide)."""
     lw, rw = p[:, K.LEFT_WRIST], p[:, K.RIGHT_WRIST]
     gap = _dist(lw, rw) / b.scale
     half = np.linalg.norm(b.shoulder_axis, axis=1) / 2 + b.scale / 2
@@ -352,7 +363,7 @@ def _looking_at_phone(p: F, b: _Body, rise: F) -> tuple[F, Tri]:
         np.abs(rw[:, 0] - b.shoulder[:, 0]) <= half
     )
     hands = _tri(
-        (gap < PHONE_MAX_WRIST_GAP) & _at_chest(lw, b) & _at_chest(rw, b) & inside,
+        (gap >= min_gap) & (gap < max_gap) & _at_chest(lw, b) & _at_chest(rw, b) & inside,
         gap + half,
     )
     bowed = _tri(rise < PHONE_MAX_HEAD_RISE, rise)

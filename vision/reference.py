@@ -340,6 +340,11 @@ class ReferenceStore:
         base = self.root / branch / camera
         return base.with_suffix(".png"), base.with_suffix(".json")
 
+    def still_path(self, branch: str, camera: str) -> Path | None:
+        """The PNG of a camera's clean still, if one was marked."""
+        png = self._paths(branch, camera)[0]
+        return png if png.is_file() else None
+
     def save(self, branch: str, camera: str, image: npt.NDArray[np.uint8], source: str) -> Path:
         """Store ``image`` as the clean still of a camera (replacing any earlier one).
 

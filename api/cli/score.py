@@ -15,6 +15,7 @@ from rich.table import Table
 
 from api.db.session import StoreURLError, default_db_url
 from api.scorecards import ScoreQuery, scorecards_for
+from api.store import UnknownName
 from rules.periods import PeriodError
 from rules.score_table import (
     DEDUCTION_HEADERS,
@@ -58,7 +59,7 @@ def score(
         cards, _ = scorecards_for(
             db or default_db_url(), ScoreQuery(scheme, period, branch, preview)
         )
-    except (PeriodError, StandardError, StoreURLError) as exc:
+    except (PeriodError, StandardError, StoreURLError, UnknownName) as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from exc
     summary, deductions = summary_rows(cards), deduction_rows(cards)

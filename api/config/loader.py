@@ -113,8 +113,15 @@ def verify_counter_windows_paired(config: SiteConfig) -> None:
 
 
 def verify_rules(config: SiteConfig) -> None:
-    """Rule settings name known items and valid parameters."""
+    """Rule settings of the site, each branch and each camera name known items and valid
+    parameters, also once merged."""
     validate_rule_settings(config.rules)
+    for branch in config.branches:
+        for camera in branch.cameras:
+            try:
+                config.camera_rules(branch, camera)
+            except ValueError as exc:
+                raise ValueError(f"branch {branch.id!r} camera {camera.id!r}: {exc}") from exc
 
 
 VERIFIERS = (verify_unique_ids, verify_counter_windows_paired, verify_rules)

@@ -18,7 +18,7 @@ import numpy as np
 from api.config import BranchConfig, SiteConfig
 from api.db.models import Video
 from rules.engine import run_rules
-from rules.registry import RuleContext, RuleParams
+from rules.registry import RuleContext
 from rules.types import Event
 from vision.config import CameraConfig
 from vision.coverage import coverage_gaps
@@ -58,10 +58,9 @@ class CameraVerdict:
         return None
 
 
-def judge_branch(
-    site: SiteConfig, scope: BranchDays, rule_params: dict[str, RuleParams]
-) -> Iterator[CameraVerdict]:
-    """Run the rules over every camera of one branch's scanned days."""
+def judge_branch(site: SiteConfig, scope: BranchDays) -> Iterator[CameraVerdict]:
+    """Run the rules over every camera of one branch's scanned days, each camera with its own
+    settings (site, then branch, then camera)."""
     branch, days = scope.branch, scope.days
     tz = branch.tz
     window_start = datetime.combine(days[0], datetime.min.time(), tz)
@@ -98,7 +97,7 @@ def judge_branch(
             camera=camera,
             days=days,
             timeline=timeline,
-            events=run_rules(timeline, ctx, rule_params),
+            events=run_rules(timeline, ctx, site.camera_rules(branch, camera)),
             gaps=coverage_gaps_for(timeline, branch, days, MIN_GAP_S),
             videos=videos,
         )

@@ -54,7 +54,7 @@ def named(points: Mapping[Keypoint, tuple[float, float]]) -> dict[str, tuple[flo
     return {k.name.lower(): v for k, v in points.items()}
 
 
-COMPOSITE = [P.LOOKING_AT_PHONE, P.LEGS_CROSSED]
+COMPOSITE = [P.LOOKING_AT_PHONE, P.READING, P.LEGS_CROSSED]
 ALL_FALSE = {p: 0 for p in Posture}
 
 # (case, keypoints, expected flags); postures not listed are not asserted.
@@ -78,9 +78,13 @@ CASES = [
     ("phone at ear", pose(left_elbow=(140, 120), left_wrist=(115, 62)),
      {P.WRIST_NEAR_EAR: 1, P.LOOKING_AT_PHONE: 0}),
     ("looking at phone", pose(nose=(100, 85), left_wrist=(105, 150), right_wrist=(95, 150)),
-     {P.LOOKING_AT_PHONE: 1, P.HEAD_DROPPED: 0, P.ARMS_CROSSED: 0}),
+     {P.LOOKING_AT_PHONE: 1, P.READING: 0, P.HEAD_DROPPED: 0, P.ARMS_CROSSED: 0}),
     ("phone held, head up", pose(left_wrist=(105, 150), right_wrist=(95, 150)),
-     {P.LOOKING_AT_PHONE: 0}),
+     {P.LOOKING_AT_PHONE: 0, P.READING: 0}),
+    ("reading a sheet", pose(nose=(100, 85), left_wrist=(130, 150), right_wrist=(70, 150)),
+     {P.READING: 1, P.LOOKING_AT_PHONE: 0, P.ARMS_CROSSED: 0}),
+    ("sheet held, head up", pose(left_wrist=(130, 150), right_wrist=(70, 150)),
+     {P.READING: 0}),
     ("seated, legs crossed", pose(**named(SEATED) | {"left_ankle": (70, 285),
                                                      "right_ankle": (130, 285)}),
      {P.SEATED: 1, P.LEGS_CROSSED: 1}),

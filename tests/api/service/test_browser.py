@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,15 @@ from sqlalchemy.orm import Session
 
 from api.db.models import EventRecord
 from api.service.app import create_app
+from api.store import Store
+from rules.items.counter import CounterCrowdingParams, counter_crowding
 from tests.api.service.browser import CHROMIUM, CHROMIUM_ARGS, served
 from tests.api.service.conftest import make_settings
 from tests.api.service.seed import PASSWORD, Seeded
+from tests.rules.factories import COUNTER_ZONES, Person, Scene, make_context, make_timeline
+from vision.types import Role
 
 APP_REQUESTS = ("document", "fetch", "xhr")
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
 
 
 @pytest.fixture
@@ -118,5 +121,90 @@ def test_keyboard_review_in_chromium(server: str, store: Seeded, tmp_path: Path)
             page.goto(f"{server}/?period=2026-11")
             assert "城东支行" in page.inner_text("table.grid")
             page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def _store_crowding(url: str, evidence_of: int) -> int:
+    """A COUNTER_CROWDING event as the scan makes it: the rule over a timeline of three
+    customers at window 1, stored with the evidence files of another event."""
+    scene = Scene(
+        zones=COUNTER_ZONES,
+        duration_s=600,
+        people=[
+            Person(1, Role.CUSTOMER, 0, 600, ("w1",)),
+            Person(2, Role.CUSTOMER, 100, 200, ("w1",)),
+            Person(3, Role.CUSTOMER, 120, 180, ("w1",)),
+        ],
+    )
+    (event,) = counter_crowding(
+        make_timeline(scene, camera="c1"), make_context(scene), CounterCrowdingParams()
+    )
+    event = replace(event, camera="c1")
+    engine = create_engine(url)
+    with Session(engine) as db:
+        evidence = db.scalars(
+            select(EventRecord.evidence).where(EventRecord.id == evidence_of)
+        ).one()
+        Store(db).add_events([event], "yolo11n-pose@test", None, None, {event.key: evidence})
+        db.commit()
+        event_id = db.scalars(select(EventRecord.id).where(EventRecord.key == event.key)).one()
+    engine.dispose()
+    return int(event_id)
+
+
+def _inside_viewport(page: Page, selector: str) -> bool:
+    box = page.locator(selector).bounding_box()
+    size = page.viewport_size
+    assert box is not None and size is not None
+    return box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+
+
+def test_review_at_1366x768_without_scrolling(server: str, store: Seeded, tmp_path: Path) -> None:
+    """On a common office laptop screen the decision buttons are visible without scrolling,
+    the still can be enlarged, and a crowding event lists the customers it is about."""
+    crowding = _store_crowding(store.url, store.own[0])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+            page.goto(f"{server}/login")
+            page.fill("input[name=username]", "sup1")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{server}/")
+            page.goto(f"{server}/review?item=COUNTER_CROWDING")
+            panel = page.locator("#panel")
+            assert panel.get_attribute("data-event-id") == str(crowding)
+            page.wait_for_function("() => document.querySelector('.still-open img').complete")
+            page.screenshot(path=str(tmp_path / "review-1366.png"))
+            assert page.evaluate("() => window.scrollY") == 0
+            assert _inside_viewport(page, "button.confirm")
+            assert _inside_viewport(page, "button.dismiss")
+            people = page.locator("#panel ul.people li").all_inner_texts()
+            assert sorted(people) == ["客户 #1", "客户 #2", "客户 #3"]
+
+            small = page.locator(".still-open img").bounding_box()
+            page.keyboard.press("z")
+            page.wait_for_selector("#still-view[open]")
+            big = page.locator("#still-view img").bounding_box()
+            assert small is not None and big is not None
+            assert big["width"] > 1.5 * small["width"]
+            page.screenshot(path=str(tmp_path / "still-enlarged.png"))
+            page.keyboard.press("c")  # no decision while the still is enlarged
+            page.keyboard.press("Escape")
+            page.wait_for_selector("#still-view", state="hidden")
+            assert _status(store.url, crowding) == "pending"
+
+            page.locator(".still-open").click()
+            page.wait_for_selector("#still-view[open]")
+            page.keyboard.press("Escape")
+            page.wait_for_selector("#still-view", state="hidden")
+            page.locator("button.confirm").click()
+            page.wait_for_function(
+                f"() => document.getElementById('panel').dataset.eventId !== '{crowding}'"
+            )
+            assert page.evaluate("() => window.scrollY") == 0
+            assert _status(store.url, crowding) == "confirmed"
         finally:
             browser.close()
