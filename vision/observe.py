@@ -121,10 +121,10 @@ class TimelineBuilder:
         people = dets[dets.class_id == PERSON_CLASS]
         tracked = self.tracker.update(people, frame.image)
         in_zone = self.zones.trigger(tracked)
-        posture, posture_value = posture_features(tracked.keypoints, tracked.xyxy)
+        h, w = tracked.frame_shape
+        posture, posture_value = posture_features(tracked.keypoints, tracked.xyxy, frame_h=h)
         hists = tracked.data[TORSO_HIST_KEY]
         self.roles.observe(tracked.track_id, in_zone, hists)
-        h, w = tracked.frame_shape
         scale = np.array([w, h, w, h], np.float32)
         return _Rows(
             track_id=tracked.track_id,

@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from api.cli.calibrate import calibrate
+from api.cli.eval import eval_command
 from api.cli.events import events_app
 from api.cli.evidence import evidence_app
 from api.cli.notices import notices, report
@@ -42,6 +43,7 @@ app.add_typer(rules_app, name="rules")
 app.command()(serve)
 app.command()(notices)
 app.command()(report)
+app.command(name="eval")(eval_command)
 console = Console(stderr=True)
 
 DbOption = Annotated[
