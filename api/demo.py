@@ -35,7 +35,7 @@ from api.scan.summary import summary_exit_code
 from api.schemas.events import ReviewAction, ReviewCreate
 from api.service.review import apply_review
 from api.store import EventFilter, Store
-from rules.standard import STANDARDS_DIR, load_catalog
+from rules.standard import DEFAULT_SCHEME, STANDARDS_DIR, load_catalog
 from rules.types import EventStatus
 from vision.reference import ReferenceStore
 
@@ -70,7 +70,9 @@ DEMO_POLICY = {
 """Who issues the demo's notices, who gets a copy, how long the branch may appeal."""
 
 
-def demo_config(duration_s: int, cameras: list[Any], scheme: str = "psbc") -> dict[str, Any]:
+def demo_config(
+    duration_s: int, cameras: list[Any], scheme: str = DEFAULT_SCHEME
+) -> dict[str, Any]:
     """The demo's configuration document (written as YAML next to the footage)."""
     end = DEMO_START + timedelta(seconds=duration_s)
     return {

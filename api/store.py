@@ -204,12 +204,6 @@ class Store:
 
     # --- videos --------------------------------------------------------------------------
 
-    def find_video(self, sha256: str, pipeline_version: str) -> Video | None:
-        """The stored video with this content hash analysed by this pipeline version, if any."""
-        return self.session.scalars(
-            select(Video).where(Video.sha256 == sha256, Video.pipeline_version == pipeline_version)
-        ).one_or_none()
-
     def done_videos(self, branch: str, pipeline_versions: Collection[str]) -> list[Video]:
         """Videos of a branch analysed by these pipeline versions, by camera and start."""
         return list(
@@ -447,7 +441,7 @@ class Store:
             camera: Camera id.
             day: Business day (in the branch's time zone), as a date or ``YYYY-MM-DD``.
             gaps: ``[start, end)`` intervals with aware datetimes, as
-                :func:`vision.coverage.coverage_gaps` yields them; may be empty.
+                the MISSING_FOOTAGE findings give them; may be empty.
 
         Returns:
             How many gaps are now stored for that camera-day.

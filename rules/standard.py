@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 STANDARDS_DIR = Path(__file__).parent / "standards"
 PRESETS = ("psbc", "xiaowei", "abc")
+DEFAULT_SCHEME = PRESETS[0]
+"""The scoring scheme used where none is configured."""
 
 Category = Literal["环境", "形象", "纪律", "礼仪", "安全", "设备"]
 """设备: the camera itself (moved, black, frozen, covered, blurred), scored only where a bank's

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from vision.config.base import ID_PATTERN
 from vision.config.clutter import ClutterConfig
 from vision.types import FrameDetections
 
@@ -43,7 +44,7 @@ Mask = npt.NDArray[np.bool_]
 
 _MAX_LOG_GAIN = float(np.log(4.0))
 _MIN_CELL_FRACTION = 0.2
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+_SAFE_ID = re.compile(ID_PATTERN)
 
 
 class ReferenceError(ValueError):

@@ -23,7 +23,7 @@ from rules.score_table import (
     deduction_rows,
     summary_rows,
 )
-from rules.standard import StandardError
+from rules.standard import DEFAULT_SCHEME, StandardError
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def score(
     period: Annotated[str, typer.Option(help="2026-11, 2026-W47, 2026-11-22, 2026-Q4, 2026-S2.")],
     branch: Annotated[str | None, typer.Option(help="Only this branch.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
-    scheme: Annotated[str, typer.Option(help="Scheme preset or YAML path.")] = "psbc",
+    scheme: Annotated[str, typer.Option(help="Scheme preset or YAML path.")] = DEFAULT_SCHEME,
     preview: Annotated[
         bool, typer.Option(help="Count pending events too (marked as a preview).")
     ] = False,

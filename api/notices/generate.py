@@ -24,6 +24,7 @@ from api.notices.model import NoticeContent, NoticeFilesExist, build_notice
 from api.notices.pdf import write_pdf
 from api.notices.policy import NoticePolicy
 from api.scorecards import scheme_period
+from rules.standard import DEFAULT_SCHEME
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def generate_notice(
     period: str,
     out_dir: Path,
     *,
-    scheme: str = "psbc",
+    scheme: str = DEFAULT_SCHEME,
     policy: NoticePolicy | None = None,
     preview: bool = False,
     formats: Sequence[NoticeFormat] = tuple(NoticeFormat),
@@ -141,7 +142,7 @@ def write_demo_notice(
     period: str,
     *,
     policy: NoticePolicy,
-    scheme: str = "psbc",
+    scheme: str = DEFAULT_SCHEME,
 ) -> list[Path]:
     """Write the demo branch's notice of its confirmed events.
 

@@ -33,7 +33,7 @@ from api.store import EventFilter, Store
 from rules.coverage import ManualItem, counts, video_items
 from rules.periods import Period
 from rules.scoring import BandResult, Scorecard, ScoredEvent, score_period
-from rules.standard import Catalog, Scheme, load_catalog
+from rules.standard import DEFAULT_SCHEME, Catalog, Scheme, load_catalog
 from rules.types import EventStatus
 from vision.digest import file_sha256
 
@@ -392,7 +392,7 @@ def build_notice(
     branch: str,
     period: str,
     *,
-    scheme: str = "psbc",
+    scheme: str = DEFAULT_SCHEME,
     policy: NoticePolicy | None = None,
     preview: bool = False,
     version: int = 1,

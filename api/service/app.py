@@ -21,7 +21,6 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.session import make_engine
-from api.labels import ITEM_NAMES
 from api.service.deps import SESSION_COOKIE, LoginRequired
 from api.service.routes import (
     audit,
@@ -38,6 +37,7 @@ from api.service.routes import (
 from api.service.settings import Settings, get_settings
 from api.service.templating import STATIC_DIR, make_templates
 from rules.registry import registered
+from rules.standard import load_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.engine = make_engine(settings.db)
     app.state.templates = make_templates()
-    app.state.known_items = frozenset(registered()) | frozenset(ITEM_NAMES)
+    app.state.known_items = frozenset(registered()) | frozenset(load_catalog().items)
     app.dependency_overrides[get_settings] = lambda: settings
     routers = (events, branches, audit, tokens, session, notices, scorecards, health, zones)
     for module in (*routers, pages):

@@ -14,13 +14,14 @@ from api.labels import (
     ACTION_NAMES,
     DETAIL_NAMES,
     DISMISS_REASONS,
+    EVIDENCE_PROBLEMS,
     ROLE_NAMES,
     STATUS_NAMES,
     detail_value,
-    item_name,
 )
 from api.notices.findings import duration_text
 from api.notices.sections import points
+from rules.standard import item_name
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def make_templates() -> Jinja2Templates:
         audit_value=audit_value,
         detail_name=lambda k: DETAIL_NAMES.get(k, k),
         detail_value=detail_value,
+        evidence_problem=lambda p: EVIDENCE_PROBLEMS.get(p, p),
     )
     env.globals.update(
         dismiss_reasons=DISMISS_REASONS, status_names=STATUS_NAMES, role_names=ROLE_NAMES

@@ -37,13 +37,14 @@ from api.notices.html import CSS_PATH, PageControls, StoredVersion, render_html
 from api.scorecards import scheme_period
 from api.service.deps import MAX_ID, ChangingPageUser, PageUser, SessionDep, SettingsDep
 from rules.periods import PeriodError
-from rules.standard import StandardError
+from rules.standard import DEFAULT_SCHEME, StandardError
+from vision.config.base import ID_PATTERN
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/notices", tags=["notices"], include_in_schema=False)
 
-BranchId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+BranchId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 PeriodText = Annotated[str, Path(min_length=4, max_length=10, pattern=r"^[0-9]{4}[0-9WQS-]*$")]
 CSS_URL = "/notices/notice.css"
 
@@ -61,7 +62,10 @@ class NoticeSettings(BaseSettings):
         "a SQLite store, else `notices` in the folder the service was started from).",
     )
     scheme: str = Field(
-        default="psbc", min_length=1, max_length=500, description="Scheme preset or YAML path."
+        default=DEFAULT_SCHEME,
+        min_length=1,
+        max_length=500,
+        description="Scheme preset or YAML path.",
     )
     policy: FilePath | None = Field(
         default=None, description="YAML with issuer, deadlines and responsible roles."

@@ -23,12 +23,12 @@ from api.auth import Principal, Role
 from api.calibration import CalibrationError, set_zones
 from api.config import ConfigError, SiteConfig, load_config
 from api.db.models import Video
-from api.labels import item_name
 from api.scan.driver import references_root
 from api.service.deps import ChangingUser, PageUser, SessionDep, SettingsDep
 from api.service.settings import Settings
 from api.zone_preview import ZonePreview, preview_zones
 from rules.registry import RuleContext, validate_rule_settings
+from rules.standard import item_name
 from vision.config import CameraConfig, ZoneConfig
 from vision.config.zone import ZoneKind
 from vision.reference import ReferenceError, ReferenceStore

@@ -138,7 +138,7 @@ def test_relabel_from_the_page(client: TestClient, store: Seeded) -> None:
         headers={"X-CSRF-Token": csrf},
     )
     assert response.status_code == 200
-    assert "员工睡岗" in response.text and "改判检查项" in response.text
+    assert "员工睡觉" in response.text and "改判检查项" in response.text
     assert client.get(f"/api/events/{event_id}").json()["item"] == "STAFF_SLEEPING"
     missing_reason = client.post(
         f"/review/{event_id}",
@@ -151,7 +151,7 @@ def test_relabel_from_the_page(client: TestClient, store: Seeded) -> None:
 def test_queue_page_reads_in_chinese(client: TestClient, store: Seeded) -> None:
     login(client, "sup1")
     page = client.get("/review").text
-    for text in ("复核队列", "保安坐姿不端", "待复核", "确认违规", "排除原因", "城东支行"):
+    for text in ("复核队列", "保安坐姿不端正", "待复核", "确认违规", "排除原因", "城东支行"):
         assert text in page
     detail = client.get(f"/events/{store.own[0]}").text
     for text in (
