@@ -77,6 +77,14 @@ class BlankParams(HealthParams):
 class FrozenParams(HealthParams):
     """CAMERA_FROZEN: the same picture sample after sample."""
 
+    merge_gap_s: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=3_600.0,
+        description="Interruptions up to this long (seconds) do not split a stretch; a frozen "
+        "picture has none (any sample that changed shows the channel live), so 0.",
+    )
+
     max_change: float = Field(
         default=0.02,
         ge=0.0,

@@ -75,6 +75,15 @@ def test_a_short_blip_and_an_unregistered_sample_are_not_findings() -> None:
     assert not [e for e in _events(t) if e.item in HEALTH_ITEMS]
 
 
+def test_a_still_view_that_changes_every_other_sample_is_not_frozen() -> None:
+    """Seated tellers barely move: every other sample may change too little, but a sample
+    that changed shows the channel live."""
+    t = make_timeline(SCENE)
+    health = _healthy(t)
+    health.change[::2] = 0.0
+    assert not [e for e in _events(dataclasses.replace(t, health=health)) if e.item in HEALTH_ITEMS]
+
+
 def test_a_moved_view_withholds_zone_items_and_says_so() -> None:
     """The manager is still at the post in the picture, but the picture no longer shows the
     post: without withholding, the post would read as empty (absence); with it, the moved
