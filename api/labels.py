@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+from rules.standard import item_name
+
 logger = logging.getLogger(__name__)
 
 STATUS_NAMES = {"pending": "待复核", "confirmed": "已确认", "dismissed": "已排除"}
@@ -115,6 +117,10 @@ def detail_value(key: str, value: object) -> str:
         return OBJECT_NAMES.get(value, value)
     if key == "postures" and isinstance(value, list):
         return "、".join(POSTURE_NAMES.get(str(p), str(p)) for p in value)
+    if key == "withheld_items" and isinstance(value, list):
+        return "、".join(item_name(str(code)) for code in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if key == "observed" and isinstance(value, dict):
         return "、".join(
             f"{POSTURE_NAMES.get(str(p), str(p))} {float(v):.0%}" for p, v in value.items()
