@@ -194,7 +194,11 @@ def camera_frozen(
     """The same picture sample after sample (a frozen channel; a black one is reported as
     black, not frozen)."""
     h = _measures(timeline)
-    flag = np.asarray(h.change < params.max_change, np.bool_) & ~_blank(h)
+    # A file's first sample has nothing to compare with: it continues the stretch before it.
+    unchanged = hold_forward(
+        np.asarray(h.change < params.max_change, np.bool_), np.isfinite(h.change)
+    )
+    flag = unchanged & ~_blank(h)
 
     def describe(a: int, b: int) -> dict[str, object]:
         return {"max_change": round(float(np.nanmax(h.change[a : b + 1])), 5)}

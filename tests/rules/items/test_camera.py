@@ -52,6 +52,7 @@ def test_each_fault_is_reported_from_its_first_to_its_last_sample() -> None:
     t = make_timeline(SCENE)
     t = _with(t, 600, 1200, luma=0.01, contrast=0.001, change=0.0)
     t = _with(t, 1800, 2400, change=0.0)
+    t = _with(t, 2000, 2002, change=np.nan)  # a new file starts: nothing to compare with
     t = _with(t, 2400, 3000, covered=0.6)
     t = _with(t, 3000, 3600, shift=0.05, zone_shift=0.08, rotation=2.5)
     found = {e.item: e for e in _events(t) if e.item in HEALTH_ITEMS}
