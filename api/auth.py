@@ -14,10 +14,13 @@ Example:
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
 import logging
+import os
 import secrets
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,17 +30,20 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.db.auth_models import ApiToken, AuditLog, AuthSession, User, UserBranch
 from api.db.models import Branch, utcnow
+from api.db.session import begin_write
 
 logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
 API_TOKEN_PREFIX = "bw_"
 LOGIN_CSRF_MAX_AGE_S = 3600
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+"""A token's ``last_used_at`` is written at most this often (each write takes the write lock)."""
 _hasher = PasswordHasher()
 
 
@@ -55,6 +61,31 @@ class Role(StrEnum):
     BRANCH = "branch"
 
 
+class TokenScope(StrEnum):
+    """What an API token may do, within what its account may do."""
+
+    READ = "read"
+    """Read events, stills, clips, branches and the caller's tokens."""
+    REVIEW = "review"
+    """Confirm, dismiss, relabel and reopen events."""
+    ADMIN = "admin"
+    """Read and export the audit log."""
+
+
+ALL_SCOPES = frozenset(TokenScope)
+
+
+def parse_scopes(text: str) -> frozenset[TokenScope]:
+    """Scopes stored as space-separated names (unknown names are dropped, never widened)."""
+    known = {s.value: s for s in TokenScope}
+    return frozenset(known[name] for name in text.split() if name in known)
+
+
+def format_scopes(scopes: Iterable[TokenScope]) -> str:
+    """Scopes as stored: space-separated names in a fixed order."""
+    return " ".join(s.value for s in TokenScope if s in set(scopes))
+
+
 class AuditAction(StrEnum):
     """Kinds of audit records."""
 
@@ -68,6 +99,15 @@ class AuditAction(StrEnum):
     REOPEN = "reopen"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    STILL_VIEWED = "still_viewed"
+    CLIP_VIEWED = "clip_viewed"
+    NOTICE_VIEWED = "notice_viewed"
+    NOTICE_DOWNLOADED = "notice_downloaded"
+    NOTICE_GENERATED = "notice_generated"
+    USER_ADDED = "user_added"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    AUDIT_EXPORTED = "audit_exported"
 
 
 class AuthError(Exception):
@@ -111,6 +151,8 @@ class Principal:
         branches: Assigned branches (supervisor) or the own branch (branch account).
         session_id: Login session, if authenticated by cookie.
         csrf_token: CSRF token of that session (``None`` for API tokens, which need none).
+        token_id: API token, if authenticated by one.
+        scopes: What the token may do; a browser session may do all its role allows.
     """
 
     user_id: int
@@ -120,6 +162,8 @@ class Principal:
     branches: frozenset[str]
     session_id: int | None = None
     csrf_token: str | None = None
+    token_id: int | None = None
+    scopes: frozenset[TokenScope] = ALL_SCOPES
 
     @property
     def visible_branches(self) -> frozenset[str] | None:
@@ -166,7 +210,9 @@ def keyed_digest(secret: str, token: str) -> str:
     return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def _principal(user: User, session: AuthSession | None = None) -> Principal:
+def _principal(
+    user: User, session: AuthSession | None = None, token: ApiToken | None = None
+) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -175,6 +221,8 @@ def _principal(user: User, session: AuthSession | None = None) -> Principal:
         branches=frozenset(b.branch_id for b in user.branches),
         session_id=session.id if session is not None else None,
         csrf_token=session.csrf_token if session is not None else None,
+        token_id=token.id if token is not None else None,
+        scopes=parse_scopes(token.scopes) if token is not None else ALL_SCOPES,
     )
 
 
@@ -304,6 +352,15 @@ def record_audit(
     return row
 
 
+def cli_origin() -> tuple[str, str]:
+    """Who and where, for audit records of CLI commands: ``cli:<OS user>`` and ``cli@<host>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (some containers)
+        user = str(os.getuid())
+    return f"cli:{user}", f"cli@{socket.gethostname()}"
+
+
 # --- login ------------------------------------------------------------------------------------
 
 
@@ -377,8 +434,8 @@ def session_principal(db: Session, secret: str, token: str) -> Principal | None:
     if row is None:
         return None
     if row.expires_at <= utcnow():
-        db.delete(row)
-        db.flush()
+        begin_write(db)
+        db.execute(delete(AuthSession).where(AuthSession.id == row.id))
         return None
     user = db.get(User, row.user_id)
     if user is None or not user.active:
@@ -430,15 +487,28 @@ def check_csrf(principal: Principal, sent: str | None) -> bool:
 
 
 def create_api_token(
-    db: Session, user_id: int, name: str, secret: str, expires_at: datetime | None = None
+    db: Session,
+    user_id: int,
+    name: str,
+    secret: str,
+    scopes: Iterable[TokenScope],
+    expires_at: datetime,
 ) -> tuple[str, ApiToken]:
-    """Issue an API token; the plain token is returned once and never stored."""
+    """Issue an API token; the plain token is returned once and never stored.
+
+    Raises:
+        UserError: No scope is given.
+    """
+    stored = format_scopes(scopes)
+    if not stored:
+        raise UserError(f"a token needs at least one scope ({format_scopes(TokenScope)})")
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=user_id,
         name=name[:100],
         prefix=token[:10],
         digest=keyed_digest(secret, token),
+        scopes=stored,
         created_at=utcnow(),
         expires_at=expires_at,
     )
@@ -462,6 +532,27 @@ def token_principal(db: Session, secret: str, token: str) -> Principal | None:
     user = db.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    row.last_used_at = now
-    db.flush()
-    return _principal(user)
+    if row.last_used_at is None or row.last_used_at <= now - TOKEN_USE_RESOLUTION:
+        _mark_used(db, row.id, now)
+    return _principal(user, token=row)
+
+
+def _mark_used(db: Session, token_id: int, now: datetime) -> None:
+    """Record a token's use, in a write transaction of its own (the read so far is committed).
+
+    Concurrent requests with the same token write it once: the update only applies while the
+    stored time is still older than :data:`TOKEN_USE_RESOLUTION`.
+    """
+    begin_write(db)
+    db.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )

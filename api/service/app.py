@@ -17,6 +17,8 @@ from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -109,6 +111,34 @@ async def _page_errors(request: Request, exc: Exception) -> Response:
     return response
 
 
+CONFLICT_STATES = frozenset({"40001", "40P01"})  # PostgreSQL serialization failure, deadlock
+STORE_RETRY_AFTER_S = 5
+
+
+async def _store_errors(request: Request, exc: Exception) -> Response:
+    """Database failures: a clash with a concurrent change is 409, an unavailable store 503.
+
+    The request's transaction was rolled back, so nothing half-done is stored either way.
+    """
+    if not isinstance(exc, DBAPIError | PoolTimeout):  # registered for these only
+        raise exc
+    orig = getattr(exc, "orig", None)
+    if isinstance(exc, IntegrityError) or getattr(orig, "sqlstate", None) in CONFLICT_STATES:
+        logger.info("%s %s: conflicting change: %s", request.method, request.url.path, orig)
+        http = HTTPException(
+            status.HTTP_409_CONFLICT,
+            "another change was made at the same time; reload and try again",
+        )
+    else:
+        logger.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
+        http = HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the database is unavailable; try again shortly",
+            headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+        )
+    return await _page_errors(request, http)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the service over the store at ``settings.db``.
 
@@ -139,6 +169,8 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (events, branches, audit, tokens, session, notices, pages):
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, _page_errors)
+    app.add_exception_handler(DBAPIError, _store_errors)
+    app.add_exception_handler(PoolTimeout, _store_errors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)

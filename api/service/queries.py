@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,17 +49,39 @@ def visible_branches(db: Session, principal: Principal) -> list[Branch]:
     return list(db.scalars(query))
 
 
+MIN_UTC = datetime.min.replace(tzinfo=UTC)
+MAX_UTC = datetime.max.replace(tzinfo=UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A time bound in UTC: naive means UTC; one beyond what datetime holds in UTC is clamped
+    (``0001-01-01T00:00+08:00`` is before the first representable UTC instant)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return MIN_UTC if value.year == datetime.min.year else MAX_UTC
+
+
+def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC bounds of a business day in a time zone, for every day from 0001-01-01 to 9999-12-31."""
+    start = as_utc(datetime.combine(day, time(0), tz))
+    if day == date.max:
+        return start, MAX_UTC
+    return start, as_utc(datetime.combine(day + timedelta(days=1), time(0), tz))
+
+
 def _day_condition(branches: list[Branch], day: date) -> Any:
     """Events starting on ``day`` in the time zone of their own branch."""
     parts = []
     for branch in branches:
-        tz = ZoneInfo(branch.timezone)
-        since = datetime.combine(day, time(0), tz)
+        since, until = _day_bounds(day, ZoneInfo(branch.timezone))
         parts.append(
             and_(
                 EventRecord.branch_id == branch.id,
                 EventRecord.start_ts >= since,
-                EventRecord.start_ts < since + timedelta(days=1),
+                EventRecord.start_ts < until,
             )
         )
     return or_(*parts) if parts else false()

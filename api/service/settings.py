@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     login_window_s: int = Field(
         default=900, ge=10, le=86_400, description="Window of the login rate limit (seconds)."
     )
+    token_days: int = Field(
+        default=90, ge=1, le=3650, description="Default lifetime of a new API token (days)."
+    )
     scheme: str = Field(
         default="psbc",
         min_length=1,

@@ -21,8 +21,8 @@ from api.auth import Principal
 from api.db.models import EventRecord, Review
 from api.schemas.events import ReviewAction, ReviewCreate
 from api.service.deps import (
-    ChangingPageUser,
     PageUser,
+    ReviewingPageUser,
     SessionDep,
     SettingsDep,
     VisibleEvent,
@@ -189,7 +189,7 @@ def panel(
 @router.post("/review/{event_id}", response_class=HTMLResponse)
 def review(
     request: Request,
-    principal: ChangingPageUser,
+    principal: ReviewingPageUser,
     db: SessionDep,
     event: VisibleEvent,
     q: QueueFilters,
