@@ -18,12 +18,13 @@ import getpass
 import hashlib
 import hmac
 import logging
+import math
 import os
 import secrets
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -132,11 +133,25 @@ class UserError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class LoginLimits:
-    """Failed logins allowed within ``window_s`` before further attempts are refused."""
+    """Back-off of failed logins, so guessing is slow but nobody can lock an account out.
+
+    Failures are counted within ``window_s`` per (account, client address) and per client
+    address. Once a count reaches its free allowance, the next attempt from that address waits
+    ``base_delay_s`` after the last failure, doubling with every further failure up to
+    ``max_delay_s``. The owner logging in from another address is never held back by them.
+    """
 
     per_user: int = 5
     per_address: int = 20
     window_s: int = 900
+    base_delay_s: float = 1.0
+    max_delay_s: float = 300.0
+
+    def delay_s(self, failures: int, free: int) -> float:
+        """Wait after the last failure before the next attempt is checked."""
+        if failures < free:
+            return 0.0
+        return float(min(self.max_delay_s, self.base_delay_s * 2.0 ** min(failures - free, 30)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,30 +379,48 @@ def cli_origin() -> tuple[str, str]:
 # --- login ------------------------------------------------------------------------------------
 
 
-def _recent_failures(db: Session, column: Any, value: str, since: datetime) -> int:
-    query = select(func.count(AuditLog.id)).where(
-        AuditLog.action == AuditAction.LOGIN_FAILED.value, AuditLog.ts >= since, column == value
-    )
-    return int(db.scalar(query) or 0)
+def _failures(db: Session, since: datetime, *conds: Any) -> tuple[int, datetime | None]:
+    """Failed logins since ``since`` matching ``conds``: how many, and the newest one's time."""
+    count, last = db.execute(
+        select(func.count(AuditLog.id), func.max(AuditLog.ts)).where(
+            AuditLog.action == AuditAction.LOGIN_FAILED.value, AuditLog.ts >= since, *conds
+        )
+    ).one()
+    if isinstance(last, str):  # SQLite returns max() of a datetime column as text
+        last = datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return int(count or 0), last
+
+
+def login_wait_s(db: Session, name: str, ip: str, limits: LoginLimits, now: datetime) -> float:
+    """Seconds until the next login attempt for this name from this address is checked."""
+    since = now - timedelta(seconds=limits.window_s)
+    wait = 0.0
+    for count, last, free in (
+        (*_failures(db, since, AuditLog.username == name, AuditLog.ip == ip), limits.per_user),
+        (*_failures(db, since, AuditLog.ip == ip), limits.per_address),
+    ):
+        if last is not None:
+            ready = last + timedelta(seconds=limits.delay_s(count, free))
+            wait = max(wait, (ready - now).total_seconds())
+    return wait
 
 
 def authenticate(db: Session, username: str, password: str, ip: str, limits: LoginLimits) -> User:
-    """Check a login and audit it (success, failure, or refusal by the rate limit).
+    """Check a login and audit it (success, failure, or refusal by the back-off).
 
     Raises:
-        LoginRateLimited: Too many recent failures for this name or address; the password was
-            not even checked.
+        LoginRateLimited: Too many recent failures for this name from this address, or from
+            this address at all; the password was not even checked.
         InvalidCredentials: Unknown user, wrong password or disabled account.
     """
     now = utcnow()
-    since = now - timedelta(seconds=limits.window_s)
     name = username.strip()[:64]
-    if (
-        _recent_failures(db, AuditLog.username, name, since) >= limits.per_user
-        or _recent_failures(db, AuditLog.ip, ip[:64], since) >= limits.per_address
-    ):
+    wait = login_wait_s(db, name, ip[:64], limits, now)
+    if wait > 0:
         record_audit(db, AuditAction.LOGIN_BLOCKED, username=name, ip=ip)
-        raise LoginRateLimited(limits.window_s)
+        raise LoginRateLimited(math.ceil(wait))
     user = db.scalars(select(User).where(User.username == name)).one_or_none()
     ok = verify_password(user.password_hash if user is not None else _dummy_hash(), password)
     if user is None or not ok or not user.active:

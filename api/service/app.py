@@ -21,12 +21,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.db.session import make_engine
 from api.service.deps import SESSION_COOKIE, LoginRequired
 from api.service.labels import ITEM_NAMES
 from api.service.routes import audit, branches, events, notices, pages, session, tokens
-from api.service.settings import Settings, get_settings
+from api.service.settings import DEFAULT_SECRET, DEFAULT_SECRET_WARNING, Settings, get_settings
 from api.service.templating import STATIC_DIR, make_templates
 from rules.registry import registered
 
@@ -178,4 +179,11 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok"}
 
     app.add_middleware(GuardMiddleware)
+    if settings.forwarded_allow_ips.strip():
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    if (
+        settings.environment == "development"
+        and settings.secret_key.get_secret_value() == DEFAULT_SECRET
+    ):
+        logger.warning(DEFAULT_SECRET_WARNING)
     return app
