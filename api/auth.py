@@ -410,6 +410,10 @@ def login_wait_s(db: Session, name: str, ip: str, limits: LoginLimits, now: date
 def authenticate(db: Session, username: str, password: str, ip: str, limits: LoginLimits) -> User:
     """Check a login and audit it (success, failure, or refusal by the back-off).
 
+    The work of ``db`` so far is committed before the password hash is checked (no lock is held
+    meanwhile); the audit record and the login time are then added in a write transaction the
+    caller commits.
+
     Raises:
         LoginRateLimited: Too many recent failures for this name from this address, or from
             this address at all; the password was not even checked.
@@ -422,7 +426,12 @@ def authenticate(db: Session, username: str, password: str, ip: str, limits: Log
         record_audit(db, AuditAction.LOGIN_BLOCKED, username=name, ip=ip)
         raise LoginRateLimited(math.ceil(wait))
     user = db.scalars(select(User).where(User.username == name)).one_or_none()
-    ok = verify_password(user.password_hash if user is not None else _dummy_hash(), password)
+    stored_hash = user.password_hash if user is not None else _dummy_hash()
+    # The hash takes a while by design: check it outside any transaction, so no lock is held.
+    if db.in_transaction():
+        db.commit()
+    ok = verify_password(stored_hash, password)
+    begin_write(db)
     if user is None or not ok or not user.active:
         record_audit(db, AuditAction.LOGIN_FAILED, username=name, ip=ip)
         raise InvalidCredentials("wrong user name or password")

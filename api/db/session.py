@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +25,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
@@ -102,10 +104,41 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _sqlite_on_begin(conn: Connection) -> None:
-    # A writer that starts as a reader can fail at once on SQLITE_BUSY; IMMEDIATE waits instead.
-    immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+class _WriterLock:
+    """One writer at a time per engine on SQLite, handed over at once.
+
+    SQLite's busy handler polls with sleeps of up to 100 ms, so under many concurrent writers of
+    one process an unlucky one can miss every release until its busy timeout ends. Writers of
+    the same engine therefore queue on a lock first; other processes still meet the busy
+    timeout of SQLite itself.
+    """
+
+    KEY = "branchwatch_writer_lock"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def begin(self, conn: Connection) -> None:
+        # A writer that starts as a reader can fail at once on SQLITE_BUSY; IMMEDIATE waits.
+        if not conn.get_execution_options().get(SQLITE_IMMEDIATE, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError(
+                "BEGIN IMMEDIATE",
+                None,
+                sqlite3.OperationalError("database is locked (other writers of this process)"),
+            )
+        conn.info[self.KEY] = self
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Connection) -> None:
+        if conn.info.pop(self.KEY, None) is self:
+            self._lock.release()
 
 
 def make_engine(url: str | URL | None = None) -> Engine:
@@ -134,8 +167,11 @@ def make_engine(url: str | URL | None = None) -> Engine:
             max_overflow=POOL_MAX_OVERFLOW,
             pool_timeout=POOL_TIMEOUT_S,
         )
+        writers = _WriterLock()
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "begin", writers.begin)
+        event.listen(engine, "commit", writers.end)
+        event.listen(engine, "rollback", writers.end)
         return engine
     return create_engine(
         parsed,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request, status
@@ -37,6 +37,18 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ID = 2**31 - 1
+
+
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The request body cannot be parsed"},
+    401: {"description": "No valid session cookie or API token"},
+    403: {"description": "Not allowed for this account or token scope, or CSRF failure"},
+    404: {"description": "No such resource, or not visible to the caller"},
+    409: {"description": "Conflicts with the current state or with a concurrent change"},
+    422: {"description": "The request is malformed"},
+    503: {"description": "The database is unavailable; retry after `Retry-After` seconds"},
+}
+"""Error answers any API route may give, documented in the OpenAPI schema of every route."""
 
 
 class LoginRequired(HTTPException):
@@ -231,6 +243,18 @@ def _iso_day(value: object) -> object:
 
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 """A calendar day, accepted only as ``YYYY-MM-DD``."""
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
+
+
+def _iso_time(value: object) -> object:
+    # As for days: a number is not a time here.
+    if isinstance(value, str) and not ISO_TIME.match(value):
+        raise ValueError("a time is written YYYY-MM-DDTHH:MM[:SS][+08:00]")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
+"""A point in time, accepted only in ISO 8601 form (no offset means UTC)."""
 
 
 def visible_event(

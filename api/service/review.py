@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import AuditAction, Principal, record_audit
 from api.db.models import EventRecord, Review, utcnow
-from api.schemas.events import ReviewAction, ReviewCreate
+from api.schemas.events import RelabelReview, ReviewAction, ReviewCreate
 from rules.types import EventStatus
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def apply_review(
             f"event {event.id} is {event.status} now, not {body.expected_status.value}"
         )
     before = _state(event)
-    if body.action is ReviewAction.RELABEL:
+    if isinstance(body, RelabelReview):
         if body.item not in known_items:
             raise ReviewConflict(f"unknown inspection item {body.item!r}")
         if body.item == event.item:

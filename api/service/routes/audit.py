@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from api.auth import AuditAction, Role
 from api.db.auth_models import AuditLog
 from api.schemas.audit import AuditEntriesPublic, AuditEntryPublic
-from api.service.deps import Auditor, SessionDep, record_access
+from api.service.deps import API_ERRORS, Auditor, IsoTime, SessionDep, record_access
 from api.service.queries import as_utc, audit_entries
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], responses=API_ERRORS)
 
 EXPORT_COLUMNS = ("id", "ts", "username", "action", "target", "branch_id", "ip", "before", "after")
 EXPORT_BATCH = 1000
@@ -88,8 +88,8 @@ def export_audit(
     principal: Auditor,
     request: Request,
     db: SessionDep,
-    since: Annotated[datetime | None, Query(description="From this time on (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time (ISO 8601).")] = None,
+    since: Annotated[IsoTime | None, Query(description="From this time on (ISO 8601).")] = None,
+    until: Annotated[IsoTime | None, Query(description="Before this time (ISO 8601).")] = None,
 ) -> StreamingResponse:
     """The whole audit log (or the records between ``since`` and ``until``) as CSV; admins only.
 

@@ -22,6 +22,7 @@ from api.schemas.events import (
     ReviewPublic,
 )
 from api.service.deps import (
+    API_ERRORS,
     CurrentUser,
     IsoDay,
     ReviewingUser,
@@ -45,7 +46,7 @@ from rules.types import EventStatus
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/events", tags=["events"])
+router = APIRouter(prefix="/api/events", tags=["events"], responses=API_ERRORS)
 
 IdText = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 

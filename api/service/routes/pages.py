@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from api.auth import Principal
 from api.db.models import EventRecord, Review
-from api.schemas.events import ReviewAction, ReviewCreate
+from api.schemas.events import REVIEW_ADAPTER
 from api.service.deps import (
     PageUser,
     ReviewingPageUser,
@@ -204,13 +204,15 @@ def review(
     The ``X-Reviewed-Status`` header tells the page the reviewed event's new status.
     """
     try:
-        body = ReviewCreate(
-            action=ReviewAction(action),
-            reason=reason,
-            item=item or None,
-            expected_status=EventStatus(expected_status) if expected_status else None,
+        body = REVIEW_ADAPTER.validate_python(
+            {
+                "action": action,
+                "reason": reason,
+                "item": item or None,
+                "expected_status": expected_status or None,
+            }
         )
-    except (ValueError, ValidationError) as exc:
+    except ValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "无效的复核操作") from exc
     try:
         apply_review(db, principal, event, body, client_ip(request), known_items(request))

@@ -14,6 +14,7 @@ from api.db.auth_models import ApiToken
 from api.db.models import utcnow
 from api.schemas.tokens import TokenCreate, TokenCreated, TokenPublic, TokensPublic, UserPublic
 from api.service.deps import (
+    API_ERRORS,
     MAX_ID,
     CurrentUser,
     SessionDep,
@@ -24,7 +25,7 @@ from api.service.deps import (
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api", tags=["tokens"])
+router = APIRouter(prefix="/api", tags=["tokens"], responses=API_ERRORS)
 
 
 @router.get("/me", response_model=UserPublic)

@@ -15,6 +15,7 @@ from sqlalchemy.pool import QueuePool
 from api.db.models import Branch
 from api.db.session import (
     DB_ENV,
+    POOL_SIZE,
     SchemaError,
     StoreURLError,
     alembic_config,
@@ -88,7 +89,7 @@ def test_postgresql_engine_pools_and_pings() -> None:
     assert engine.dialect.driver == "psycopg"
     assert engine.pool._pre_ping
     assert isinstance(engine.pool, QueuePool)
-    assert engine.pool.size() == 5
+    assert engine.pool.size() == POOL_SIZE
 
 
 def test_upgrade_migrates_a_fresh_database_once(fresh_db_url: str) -> None:
