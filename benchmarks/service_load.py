@@ -219,20 +219,29 @@ def server(url: str, folder: Path) -> Iterator[str]:
         log.close()
 
 
+class LoginFailed(RuntimeError):
+    """The login form did not lead to a session."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"login failed with {code}")
+        self.code = code
+
+
 def login(client: httpx.Client, username: str) -> str:
     """Log in through the form; returns the session's CSRF token."""
     page = client.get("/login")
     token = CSRF_INPUT.search(page.text)
     if token is None:
-        raise RuntimeError(f"login page without CSRF token: {page.status_code}")
+        raise LoginFailed(page.status_code)
     answer = client.post(
         "/login",
         data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-        follow_redirects=True,
     )
-    meta = CSRF_META.search(answer.text)
+    if answer.status_code != 303:
+        raise LoginFailed(answer.status_code)
+    meta = CSRF_META.search(client.get("/review").text)
     if meta is None:
-        raise RuntimeError(f"login of {username} failed: {answer.status_code}")
+        raise LoginFailed(answer.status_code)
     return meta.group(1)
 
 
@@ -291,7 +300,11 @@ def run_clients(
                 http.headers["Authorization"] = f"Bearer {tokens[name]}"
             else:
                 start = time.perf_counter()
-                csrf = login(http, name)
+                try:
+                    csrf = login(http, name)
+                except LoginFailed as exc:
+                    outcome.add("login", exc.code, time.perf_counter() - start, start - t0)
+                    return
                 outcome.add("login", 303, time.perf_counter() - start, start - t0)
             c = Client(http, events[ACCOUNTS[name]], csrf, rng)
             for _ in range(share):
@@ -406,7 +419,7 @@ def run_store(store: str, args: argparse.Namespace, media: dict[str, str], folde
         print(f"{store}: {args.clients} clients, {wall:.1f} s")
         if outcome.errors_5xx:
             log = (folder / "server.log").read_text(errors="replace").splitlines()
-            for line in [x for x in log if "database" in x or "Error" in x][:10]:
+            for line in [x for x in log if "database" in x or "rror" in x][:20]:
                 print(f"  server: {line}")
         bad = report(store, outcome, wall, windows)
         problems = verify(url, outcome)

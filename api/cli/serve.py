@@ -64,5 +64,6 @@ def serve(
         host=host,
         port=port,
         proxy_headers=False,  # the app trusts only BRANCHWATCH_FORWARDED_ALLOW_IPS
+        limit_concurrency=settings.max_requests,
         log_level="info",
     )

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 from urllib.parse import quote
 
+from anyio import to_thread
 from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -127,6 +128,7 @@ async def _page_errors(request: Request, exc: Exception) -> Response:
     return response
 
 
+SPARE_THREADS = 8
 CONFLICT_STATES = frozenset({"40001", "40P01"})  # PostgreSQL serialization failure, deadlock
 STORE_RETRY_AFTER_S = 5
 
@@ -167,6 +169,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A request's transaction spans several worker-thread calls (dependencies, route); if
+        # every thread were taken by requests waiting for its lock, it could never finish.
+        limiter = to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.max_requests + SPARE_THREADS)
         yield
         app.state.engine.dispose()
 

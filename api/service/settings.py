@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     login_max_delay_s: int = Field(
         default=300, ge=1, le=86_400, description="Longest back-off between attempts (seconds)."
     )
+    max_requests: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Requests served at once; more are answered 503 at once (the worker "
+        "threads always outnumber them, so a request holding a database lock always gets one).",
+    )
     token_days: int = Field(
         default=90, ge=1, le=3650, description="Default lifetime of a new API token (days)."
     )
