@@ -73,7 +73,7 @@ def test_schemathesis_all_checks(backend_store: Seeded, auth: str) -> None:
         result = subprocess.run(
             [st, "run", f"{base}/openapi.json", "--checks", "all",
              "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--generation-deterministic",
-             "--generation-database", "none", "--no-color", *headers],
+             "--no-color", *headers],
             capture_output=True,
             text=True,
             timeout=ST_TIMEOUT_S,
