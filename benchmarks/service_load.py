@@ -63,6 +63,7 @@ HOST = "127.0.0.1"
 EVENTS_PER_BRANCH = 100
 REQUEST_TIMEOUT_S = 60.0
 SERVER_START_S = 60.0
+KILL_WINDOW_S = 5.0
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 APP_NAME = "branchwatch-load"
 SECRET = "load-benchmark-" + secrets.token_hex(24)
@@ -85,7 +86,8 @@ class Outcome:
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
     codes: collections.Counter[tuple[str, int]] = field(default_factory=collections.Counter)
-    errors_5xx: list[tuple[float, str, int]] = field(default_factory=list)
+    errors_5xx: list[tuple[float, float, str, int]] = field(default_factory=list)
+    """Start and end (seconds from the run's start), kind and status of each 5xx answer."""
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -94,7 +96,7 @@ class Outcome:
             self.latencies[kind].append(seconds)
             self.codes[(kind, code)] += 1
             if code >= 500:
-                self.errors_5xx.append((at, kind, code))
+                self.errors_5xx.append((at, at + seconds, kind, code))
 
     def count(self, kind: str, code: int) -> int:
         return self.codes[(kind, code)]
