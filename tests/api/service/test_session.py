@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import pytest
@@ -276,3 +277,16 @@ def test_app_answers_its_own_settings(store: Seeded) -> None:
         login(client, "admin")
         assert client.get("/api/events").json()["limit"] == 2
     app.state.engine.dispose()
+
+
+@pytest.mark.parametrize(("secret", "warned"), [(DEFAULT_SECRET, True), (SECRET, False)])
+def test_development_mode_warns_about_the_default_secret(
+    store: Seeded, caplog: pytest.LogCaptureFixture, secret: str, warned: bool
+) -> None:
+    settings = Settings.model_validate(
+        {"environment": "development", "secret_key": secret, "db": store.url}
+    )
+    with caplog.at_level(logging.WARNING, logger="api.service.app"):
+        app = create_app(settings)
+    app.state.engine.dispose()
+    assert ("default secret key" in caplog.text) == warned
