@@ -26,7 +26,7 @@ from api.auth import (
     token_principal,
 )
 from api.db.models import EventRecord
-from api.db.session import SQLITE_IMMEDIATE, begin_write
+from api.db.session import begin_write
 from api.service.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -61,13 +61,12 @@ class LoginRequired(HTTPException):
 def get_db(request: Request) -> Iterator[Session]:
     """A session per request; routes that change state commit explicitly.
 
-    A request that may change state (POST, DELETE, ...) runs its transactions as writers from
-    the start (SQLite: ``BEGIN IMMEDIATE``), so concurrent changes wait for each other instead of
-    failing; reads never take the write lock.
+    Reads never take the write lock. A route that changes state starts its write transaction
+    with :func:`api.db.session.begin_write` just before it reads what it will change, inside
+    the route (one worker-thread call), so the lock is held briefly and concurrent changes wait
+    for each other instead of failing.
     """
     engine: Engine = request.app.state.engine
-    if request.method not in SAFE_METHODS:
-        engine = engine.execution_options(**{SQLITE_IMMEDIATE: True})
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
@@ -257,17 +256,11 @@ IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
 """A point in time, accepted only in ISO 8601 form (no offset means UTC)."""
 
 
-def visible_event(
-    request: Request, event_id: EventId, db: SessionDep, principal: OptionalUser
-) -> EventRecord:
-    """The event, if the caller may see it; 404 alike for missing and other branches' events.
-
-    A request that may change the event locks its row (PostgreSQL ``FOR UPDATE``; SQLite holds
-    the database write lock already), so concurrent reviews see each other's decisions.
-    """
+def visible_event(event_id: EventId, db: SessionDep, principal: OptionalUser) -> EventRecord:
+    """The event, if the caller may see it; 404 alike for missing and other branches' events."""
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "authentication required")
-    event = db.get(EventRecord, event_id, with_for_update=request.method not in SAFE_METHODS)
+    event = db.get(EventRecord, event_id)
     if event is None or not principal.can_view(event.branch_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no event {event_id}")
     return event

@@ -152,9 +152,8 @@ def review_event(
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
     except ReviewConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    detail = event_detail(db, event)  # read before the commit, within the write transaction
     db.commit()
-    return detail
+    return event_detail(db, event)
 
 
 VIEW_ACTIONS = {

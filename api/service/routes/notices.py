@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from api.auth import AuditAction, Principal, record_audit
 from api.db.models import Notice
+from api.db.session import begin_write
 from api.notices import (
     NoticeError,
     NoticeFilesExist,
@@ -191,6 +192,7 @@ def generate(
     _viewable(principal, branch)
     if not principal.can_review(branch):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "无权为该网点生成整改通知书")
+    begin_write(db)  # the version number is read and taken in one write transaction
     try:
         made = generate_notice(
             db,

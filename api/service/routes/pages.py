@@ -220,10 +220,9 @@ def review(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "无权复核该事件") from exc
     except ReviewConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "事件状态已变化，请刷新") from exc
-    # The next panel is read within the write transaction, so nothing after the commit can fail.
+    db.commit()
     shown = event if stay else next_event(db, principal, q, event)
     response = _render(request, "_panel.html", panel_context(request, db, principal, shown, q))
-    db.commit()
     response.headers["X-Reviewed-Id"] = str(event.id)
     response.headers["X-Reviewed-Status"] = event.status
     return response

@@ -22,6 +22,7 @@ from api.auth import (
     login_csrf_token,
     record_audit,
 )
+from api.db.session import begin_write
 from api.service.deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -139,6 +140,7 @@ def login(
 @router.post("/logout")
 def logout(principal: ChangingPageUser, request: Request, db: SessionDep) -> Response:
     """End the session and forget the cookie."""
+    begin_write(db)
     if principal.session_id is not None:
         end_session(db, principal.session_id)
     record_audit(db, AuditAction.LOGOUT, principal=principal, ip=client_ip(request))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from api.auth import AuditAction, create_api_token, record_audit
 from api.db.auth_models import ApiToken
 from api.db.models import utcnow
+from api.db.session import begin_write
 from api.schemas.tokens import TokenCreate, TokenCreated, TokenPublic, TokensPublic, UserPublic
 from api.service.deps import (
     API_ERRORS,
@@ -63,6 +64,7 @@ def create_token(
 ) -> TokenCreated:
     """Issue an API token acting as the caller, from a browser session only (a token cannot
     mint tokens); the token is shown only in this answer."""
+    begin_write(db)
     expires = utcnow() + timedelta(days=body.expires_days or settings.token_days)
     token, row = create_api_token(
         db,
@@ -96,6 +98,7 @@ def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> TokenPublic:
     """Revoke one of the caller's tokens (it stays listed, marked revoked)."""
+    begin_write(db)
     row = db.get(ApiToken, token_id)
     if row is None or row.user_id != principal.user_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no token {token_id}")
