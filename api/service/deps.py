@@ -230,29 +230,25 @@ ReviewingPageUser = Annotated[Principal, Depends(reviewing_page)]
 SessionUser = Annotated[Principal, Depends(session_only)]
 Auditor = Annotated[Principal, Depends(auditor)]
 EventId = Annotated[int, Path(ge=1, le=MAX_ID, description="Event id.")]
-ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _iso_day(value: object) -> object:
-    # pydantic reads "0" or "1700000000" as a Unix time; a day must be written as a date.
-    if isinstance(value, str) and not ISO_DAY.match(value):
-        raise ValueError("a day is written YYYY-MM-DD")
-    return value
+def _written_as(pattern: str, form: str) -> BeforeValidator:
+    """Accept only text of this form: pydantic would read "0" or "1700000000" as Unix time."""
+    regex = re.compile(pattern)
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not regex.match(value):
+            raise ValueError(f"write it as {form}")
+        return value
+
+    return BeforeValidator(check)
 
 
-IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+IsoDay = Annotated[date, _written_as(r"^\d{4}-\d{2}-\d{2}$", "YYYY-MM-DD")]
 """A calendar day, accepted only as ``YYYY-MM-DD``."""
-ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
-
-
-def _iso_time(value: object) -> object:
-    # As for days: a number is not a time here.
-    if isinstance(value, str) and not ISO_TIME.match(value):
-        raise ValueError("a time is written YYYY-MM-DDTHH:MM[:SS][+08:00]")
-    return value
-
-
-IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
+IsoTime = Annotated[
+    datetime, _written_as(r"^\d{4}-\d{2}-\d{2}[T ]", "YYYY-MM-DDTHH:MM[:SS][+08:00]")
+]
 """A point in time, accepted only in ISO 8601 form (no offset means UTC)."""
 
 
