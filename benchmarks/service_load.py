@@ -386,9 +386,18 @@ def report(store: str, outcome: Outcome, wall_s: float, windows: list[float]) ->
                 f"  {kind:7s} n={ms.size:5d} p50={np.percentile(ms, 50):7.1f} ms "
                 f"p95={np.percentile(ms, 95):7.1f} ms codes={codes}"
             )
-    in_window = [e for e in outcome.errors_5xx if any(w - 1.0 <= e[0] <= w + 10.0 for w in windows)]
+    # A request is in a window if it was in flight when the connections were ended, or began
+    # within KILL_WINDOW_S after (while the pool finds out which connections are dead).
+    in_window = [
+        e
+        for e in outcome.errors_5xx
+        if any(e[0] <= w + KILL_WINDOW_S and e[1] >= w for w in windows)
+    ]
     outside = len(outcome.errors_5xx) - len(in_window)
     if windows:
+        print(f"  connections ended at {', '.join(f'{w:.1f}' for w in windows)} s")
+        for start, end, kind, code in outcome.errors_5xx:
+            print(f"  {code} {kind}: in flight {start:.1f}-{end:.1f} s")
         print(f"  5xx inside the connection-kill windows: {len(in_window)}; outside: {outside}")
     for failure in outcome.failures[:5]:
         print(f"  transport failure: {failure}")
