@@ -62,7 +62,7 @@ from tests.api.service.seed import PASSWORD, make_media, seed_store
 HOST = "127.0.0.1"
 EVENTS_PER_BRANCH = 100
 REQUEST_TIMEOUT_S = 60.0
-SERVER_START_S = 60.0
+SERVER_START_S = 180.0
 KILL_WINDOW_S = 5.0
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 APP_NAME = "branchwatch-load"
@@ -346,7 +346,8 @@ def kill_connections(pg_url: str, at: list[float], t0: float, windows: list[floa
 
 
 def verify(url: str, outcome: Outcome) -> list[str]:
-    """Every 200 answer left its rows: reviews and audit records of decisions and views."""
+    """Every 200 answer left its rows: reviews and audit records of decisions and views (and
+    nothing else was stored, but for requests whose answer was lost in transport)."""
     engine: Engine = make_engine(url)
     problems = []
     with Session(engine) as db:
@@ -370,7 +371,8 @@ def verify(url: str, outcome: Outcome) -> list[str]:
         }
     engine.dispose()
     for name, (stored, answered) in checks.items():
-        if stored != answered:
+        # A request whose answer the client never got (transport failure) may still be stored.
+        if not answered <= stored <= answered + len(outcome.failures):
             problems.append(f"{name}: {stored} stored, {answered} answered")
     return problems
 
