@@ -44,7 +44,9 @@ def test_one_event_confirmed_by_ten_clients_at_once(backend_store: Seeded) -> No
     with served(app) as base:
 
         def confirm(_: int) -> int:
-            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
+            with httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            ) as c:
                 start.wait()
                 answer = c.post(f"/api/events/{event_id}/review", json={"action": "confirm"})
                 return answer.status_code
