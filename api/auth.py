@@ -98,6 +98,7 @@ class AuditAction(StrEnum):
     DISMISS = "dismiss"
     RELABEL = "relabel"
     REOPEN = "reopen"
+    MANUAL_FINDING = "manual_finding"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
     STILL_VIEWED = "still_viewed"
