@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -51,6 +52,16 @@ class GeneratedNotice:
     notice_id: int
     content: NoticeContent
     paths: dict[str, Path]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """What the audit log records of a generation."""
+        return {
+            "number": self.content.number,
+            "period": self.content.period.label,
+            "preview": self.content.preview,
+            "files": sorted(p.name for p in self.paths.values()),
+        }
 
 
 def next_version(session: Session, branch: str, period: str) -> int:

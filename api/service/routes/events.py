@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from api.auth import AuditAction, Principal
 from api.db.models import EventRecord, Review
 from api.schemas.events import (
     EventDetail,
@@ -20,12 +22,15 @@ from api.schemas.events import (
     ReviewPublic,
 )
 from api.service.deps import (
-    ChangingUser,
+    API_ERRORS,
     CurrentUser,
+    IsoDay,
+    ReviewingUser,
     SessionDep,
     SettingsDep,
     VisibleEvent,
     client_ip,
+    record_access,
 )
 from api.service.media import (
     MEDIA_TYPES,
@@ -41,7 +46,7 @@ from rules.types import EventStatus
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/events", tags=["events"])
+router = APIRouter(prefix="/api/events", tags=["events"], responses=API_ERRORS)
 
 IdText = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 
@@ -108,7 +113,7 @@ def read_events(
     item: IdText = None,
     status_: Annotated[EventStatus | None, Query(alias="status")] = None,
     day: Annotated[
-        date | None, Query(description="Business day in the branch's time zone.")
+        IsoDay | None, Query(description="Business day in the branch's time zone (YYYY-MM-DD).")
     ] = None,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -134,7 +139,7 @@ def read_event(principal: CurrentUser, db: SessionDep, event: VisibleEvent) -> E
     responses={403: {"description": "Read-only account or CSRF failure"}, 409: {}},
 )
 def review_event(
-    principal: ChangingUser,
+    principal: ReviewingUser,
     request: Request,
     db: SessionDep,
     event: VisibleEvent,
@@ -151,13 +156,38 @@ def review_event(
     return event_detail(db, event)
 
 
-def _evidence_response(event: EventRecord, kind: EvidenceKind) -> FileResponse:
+VIEW_ACTIONS = {
+    EvidenceKind.STILL: AuditAction.STILL_VIEWED,
+    EvidenceKind.CLIP: AuditAction.CLIP_VIEWED,
+}
+FIRST_BYTES = re.compile(r"^\s*bytes\s*=\s*0\s*-")
+
+
+def _evidence_response(
+    request: Request, db: Session, principal: Principal, event: EventRecord, kind: EvidenceKind
+) -> FileResponse:
+    """The checked evidence file, its viewing audited.
+
+    A player fetches a clip in several range requests; the one from its first byte (or a
+    request without a range) is the view that is recorded.
+    """
     try:
         path = checked_evidence(event, kind)
     except EvidenceMissing as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except EvidenceTampered as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    byte_range = request.headers.get("range")
+    if byte_range is None or FIRST_BYTES.match(byte_range):
+        record_access(
+            db,
+            request,
+            principal,
+            VIEW_ACTIONS[kind],
+            target=f"event:{event.id}",
+            branch_id=event.branch_id,
+            after={kind.value: path.name},
+        )
     return FileResponse(
         path,
         media_type=MEDIA_TYPES[kind],
@@ -177,9 +207,11 @@ MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}}}, **MEDIA_RESPONSES},
 )
-def read_still(principal: CurrentUser, event: VisibleEvent) -> FileResponse:
-    """The evidence still (JPEG, faces blurred)."""
-    return _evidence_response(event, EvidenceKind.STILL)
+def read_still(
+    principal: CurrentUser, request: Request, db: SessionDep, event: VisibleEvent
+) -> FileResponse:
+    """The evidence still (JPEG, faces blurred); each view is audited."""
+    return _evidence_response(request, db, principal, event, EvidenceKind.STILL)
 
 
 @router.get(
@@ -187,6 +219,9 @@ def read_still(principal: CurrentUser, event: VisibleEvent) -> FileResponse:
     response_class=FileResponse,
     responses={200: {"content": {"video/mp4": {}}}, **MEDIA_RESPONSES},
 )
-def read_clip(principal: CurrentUser, event: VisibleEvent) -> FileResponse:
-    """The evidence clip (H.264 MP4, faces blurred); supports HTTP range requests."""
-    return _evidence_response(event, EvidenceKind.CLIP)
+def read_clip(
+    principal: CurrentUser, request: Request, db: SessionDep, event: VisibleEvent
+) -> FileResponse:
+    """The evidence clip (H.264 MP4, faces blurred); supports HTTP range requests; each view
+    is audited."""
+    return _evidence_response(request, db, principal, event, EvidenceKind.CLIP)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal
 from api.config import ConfigError, load_config
 from api.db.models import EventRecord, Review
+from api.db.session import begin_write
 from api.manual import (
     MAX_PHOTO_BYTES,
     ManualFinding,
@@ -39,10 +40,10 @@ from api.manual import (
     record_manual_finding,
 )
 from api.quality import stored_quality
-from api.schemas.events import ReviewAction, ReviewCreate
+from api.schemas.events import REVIEW_ADAPTER
 from api.service.deps import (
-    ChangingPageUser,
     PageUser,
+    ReviewingPageUser,
     SessionDep,
     SettingsDep,
     VisibleEvent,
@@ -218,7 +219,7 @@ def panel(
 @router.post("/review/{event_id}", response_class=HTMLResponse)
 def review(
     request: Request,
-    principal: ChangingPageUser,
+    principal: ReviewingPageUser,
     db: SessionDep,
     event: VisibleEvent,
     q: QueueFilters,
@@ -233,13 +234,15 @@ def review(
     The ``X-Reviewed-Status`` header tells the page the reviewed event's new status.
     """
     try:
-        body = ReviewCreate(
-            action=ReviewAction(action),
-            reason=reason,
-            item=item or None,
-            expected_status=EventStatus(expected_status) if expected_status else None,
+        body = REVIEW_ADAPTER.validate_python(
+            {
+                "action": action,
+                "reason": reason,
+                "item": item or None,
+                "expected_status": expected_status or None,
+            }
         )
-    except (ValueError, ValidationError) as exc:
+    except ValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "无效的复核操作") from exc
     try:
         apply_review(db, principal, event, body, client_ip(request), known_items(request))
@@ -317,7 +320,7 @@ def manual_page(
 @router.post("/manual", response_class=HTMLResponse)
 async def record_manual(
     request: Request,
-    principal: ChangingPageUser,
+    principal: ReviewingPageUser,
     db: SessionDep,
     settings: SettingsDep,
     branch: Annotated[str, Form(max_length=64)],
@@ -334,6 +337,7 @@ async def record_manual(
         if tz is None or at.tzinfo is not None:
             raise ManualFindingError("请选择网点，并填写网点当地时间")
         finding = ManualFinding(branch, camera, item, at.replace(tzinfo=tz), note)
+        begin_write(db)
         row = record_manual_finding(
             db, principal, finding, data, settings.evidence_dir, client_ip(request)
         )

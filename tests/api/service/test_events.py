@@ -303,3 +303,23 @@ def test_openapi_schema_is_public_and_typed(client: TestClient) -> None:
     listed = schema["paths"]["/api/events"]["get"]["responses"]["200"]["content"]
     assert json.dumps(listed).count("EventsPublic") == 1
     assert all(path.startswith("/api/") for path in schema["paths"])
+
+
+@pytest.mark.parametrize(
+    ("day", "status"),
+    [
+        ("9999-12-31", 200),
+        ("0001-01-01", 200),
+        ("0", 422),
+        ("1700000000", 422),
+        ("2026-02-30", 422),
+    ],
+)
+def test_day_filter_takes_every_calendar_day_and_nothing_else(
+    client: TestClient, day: str, status: int
+) -> None:
+    login(client, "admin")
+    response = client.get("/api/events", params={"day": day})
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert response.json()["count"] == 0
