@@ -21,9 +21,20 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.session import make_engine
+from api.notify.channels import SmtpSettings
+from api.notify.outbox import Dispatcher, NotifySettings
 from api.service.deps import SESSION_COOKIE, LoginRequired
 from api.service.labels import ITEM_NAMES
-from api.service.routes import audit, branches, events, notices, pages, session, tokens
+from api.service.routes import (
+    audit,
+    branches,
+    events,
+    notices,
+    pages,
+    rectification,
+    session,
+    tokens,
+)
 from api.service.settings import Settings, get_settings
 from api.service.templating import STATIC_DIR, make_templates
 from rules.registry import registered
@@ -109,19 +120,29 @@ async def _page_errors(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, notify: NotifySettings | None = None) -> FastAPI:
     """Build the service over the store at ``settings.db``.
 
     Args:
         settings: Service settings; they also answer ``get_settings`` inside the app.
+        notify: How queued notifications are sent (default: from the environment).
 
     Returns:
         The ASGI application.
     """
+    notify = notify if notify is not None else NotifySettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = None
+        if notify.dispatch:
+            dispatcher = Dispatcher(
+                app.state.engine, notify.policy, SmtpSettings(), notify.interval_s
+            )
+            dispatcher.start()
         yield
+        if dispatcher is not None:
+            dispatcher.stop()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -136,7 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = make_templates()
     app.state.known_items = frozenset(registered()) | frozenset(ITEM_NAMES)
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (events, branches, audit, tokens, session, notices, pages):
+    for module in (events, branches, audit, tokens, session, notices, rectification, pages):
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, _page_errors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

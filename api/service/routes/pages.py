@@ -20,6 +20,7 @@ from sqlalchemy import select
 from api.auth import Principal
 from api.db.models import EventRecord, Review
 from api.schemas.events import ReviewAction, ReviewCreate
+from api.notices.lifecycle import overdue_counts
 from api.service.deps import (
     ChangingPageUser,
     PageUser,
@@ -147,6 +148,7 @@ def overview(
         {
             "principal": principal,
             "branches": branch_summaries(db, principal, scores),
+            "overdue": overdue_counts(db, principal.visible_branches),
             "period": label,
             "score_error": error,
         },
