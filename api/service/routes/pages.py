@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from api.auth import Principal
 from api.db.models import EventRecord, Review
-from api.schemas.events import ReviewAction, ReviewCreate
 from api.notices.lifecycle import overdue_counts
+from api.schemas.events import ReviewAction, ReviewCreate
 from api.service.deps import (
     ChangingPageUser,
     PageUser,

@@ -20,7 +20,8 @@ from api.notify.outbox import NotifySettings
 from api.service.app import create_app
 from api.service.routes import notices as notice_routes
 from api.service.routes import rectification as rect_routes
-from tests.api.notices.conftest import ISSUED, store_url, template_store  # noqa: F401 (fixtures)
+from tests.api.notices.conftest import ISSUED, copy_store
+from tests.api.notices.seed import Seeded, seed_store
 from tests.api.service.conftest import make_settings
 from tests.api.service.seed import PASSWORD
 
@@ -38,9 +39,17 @@ class Loop:
     photo_dir: Path
 
 
+@pytest.fixture(scope="session")
+def loop_template(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """The notice tests' seeded store (made once; copied per test)."""
+    folder = tmp_path_factory.mktemp("loop")
+    return seed_store(f"sqlite:///{folder / 'template.db'}", folder / "media")
+
+
 @pytest.fixture
-def loop(store_url: str, tmp_path: Path) -> Loop:
+def loop(loop_template: Seeded, tmp_path: Path) -> Loop:
     """The notice store plus accounts sup1, sup2, br1, br2 and a final b1 notice (not issued)."""
+    store_url = copy_store(loop_template, tmp_path)
     engine = make_engine(store_url)
     with Session(engine) as db:
         add_user(db, "sup1", PASSWORD, Role.SUPERVISOR, ["b1"], display_name="王督导")
