@@ -14,7 +14,9 @@ from rich.logging import RichHandler
 from api.cli.calibrate import calibrate
 from api.cli.events import events_app
 from api.cli.notices import notices, report
+from api.cli.notify import notify_app
 from api.cli.reference import reference_app
+from api.cli.retention import retention_app
 from api.cli.score import score
 from api.cli.serve import serve
 from api.cli.users import users_app
@@ -33,6 +35,8 @@ app.add_typer(reference_app, name="reference")
 app.command()(calibrate)
 app.command()(score)
 app.add_typer(users_app, name="users")
+app.add_typer(notify_app, name="notify")
+app.add_typer(retention_app, name="retention")
 app.command()(serve)
 app.command()(notices)
 app.command()(report)
