@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -73,22 +73,27 @@ class RectificationSettings(BaseSettings):
     photos_per_finding: int = Field(default=6, ge=1, le=50, description="Photos per finding.")
 
 
-class CaseNotAllowed(PermissionError):
-    """The caller may not take this step on this notice."""
+class StepNotAllowed(PermissionError):
+    """The caller may not take this step (of a notice or an appeal)."""
 
 
-class CaseConflict(RuntimeError):
-    """The notice is not in a state that allows this step."""
+class StepConflict(RuntimeError):
+    """The notice or appeal is not in a state that allows this step."""
 
 
-class CaseInvalid(ValueError):
+class StepInvalid(ValueError):
     """The step's content is incomplete or wrong (names what)."""
+
+
+def branch_date(db: Session, branch_id: str, at: datetime) -> date:
+    """The calendar day of ``at`` in the branch's time zone."""
+    tz = db.scalar(select(Branch.timezone).where(Branch.id == branch_id)) or "Asia/Shanghai"
+    return at.astimezone(ZoneInfo(tz)).date()
 
 
 def branch_today(db: Session, branch_id: str) -> date:
     """Today in the branch's time zone."""
-    tz = db.scalar(select(Branch.timezone).where(Branch.id == branch_id)) or "Asia/Shanghai"
-    return utcnow().astimezone(ZoneInfo(tz)).date()
+    return branch_date(db, branch_id, utcnow())
 
 
 def is_overdue(case: NoticeCase, today: date) -> bool:
@@ -122,13 +127,13 @@ def issue_notice(
     """Issue a stored (final) notice version to its branch; the answer is due in working days.
 
     Raises:
-        CaseNotAllowed: The caller does not review this branch.
-        CaseConflict: The version is a preview, or it or another version of the period is open.
+        StepNotAllowed: The caller does not review this branch.
+        StepConflict: The version is a preview, or it or another version of the period is open.
     """
     if not principal.can_review(notice.branch_id):
-        raise CaseNotAllowed("无权下发该网点的整改通知书")
+        raise StepNotAllowed("无权下发该网点的整改通知书")
     if notice.preview:
-        raise CaseConflict("预览版不能下发，请先生成正式版")
+        raise StepConflict("预览版不能下发，请先生成正式版")
     open_case = db.scalar(
         select(NoticeCase).where(
             NoticeCase.branch_id == notice.branch_id,
@@ -139,7 +144,7 @@ def issue_notice(
     if open_case is not None or db.scalar(
         select(NoticeCase.id).where(NoticeCase.notice_id == notice.id)
     ):
-        raise CaseConflict("该期整改通知书已下发且尚未关闭")
+        raise StepConflict("该期整改通知书已下发且尚未关闭")
     today = branch_today(db, notice.branch_id)
     case = NoticeCase(
         notice_id=notice.id,
@@ -176,19 +181,19 @@ def issue_notice(
 
 def _own_branch(principal: Principal, case: NoticeCase) -> None:
     if principal.role is not Role.BRANCH or case.branch_id not in principal.branches:
-        raise CaseNotAllowed("只有本网点账号可以签收和回复整改通知书")
+        raise StepNotAllowed("只有本网点账号可以签收和回复整改通知书")
 
 
 def acknowledge(db: Session, principal: Principal, case: NoticeCase, ip: str) -> None:
     """The branch confirms it has received the notice.
 
     Raises:
-        CaseNotAllowed: Not the branch's own account.
-        CaseConflict: Already acknowledged or further.
+        StepNotAllowed: Not the branch's own account.
+        StepConflict: Already acknowledged or further.
     """
     _own_branch(principal, case)
     if case.state != CaseState.ISSUED:
-        raise CaseConflict("通知书已签收")
+        raise StepConflict("通知书已签收")
     before = _state(case)
     case.state, case.acknowledged_at = CaseState.ACKNOWLEDGED.value, utcnow()
     record_audit(
@@ -214,20 +219,20 @@ def answer_notice(
     """The branch answers every finding with what it did (and photos); acknowledges if needed.
 
     Raises:
-        CaseNotAllowed: Not the branch's own account.
-        CaseConflict: The notice is answered (awaiting verification) or closed.
-        CaseInvalid: A finding has no answer, or an answer names an event not in the notice.
+        StepNotAllowed: Not the branch's own account.
+        StepConflict: The notice is answered (awaiting verification) or closed.
+        StepInvalid: A finding has no answer, or an answer names an event not in the notice.
     """
     _own_branch(principal, case)
     if CaseState(case.state) not in AWAITING_BRANCH:
-        raise CaseConflict("该通知书当前不能回复（待验收或已关闭）")
+        raise StepConflict("该通知书当前不能回复（待验收或已关闭）")
     findings = [int(e) for e in case.event_ids]
     unknown = sorted(set(texts) - set(findings))
     if unknown:
-        raise CaseInvalid(f"事件 {unknown} 不在该通知书中")
+        raise StepInvalid(f"事件 {unknown} 不在该通知书中")
     missing = [e for e in findings if not texts.get(e, "").strip()]
     if missing:
-        raise CaseInvalid(f"请填写每项问题的整改情况（缺：事件 {missing}）")
+        raise StepInvalid(f"请填写每项问题的整改情况（缺：事件 {missing}）")
     before = _state(case)
     now = utcnow()
     if case.acknowledged_at is None:
@@ -278,17 +283,17 @@ def decide_answer(
     """A supervisor verifies the latest answer: close the notice, or return it with a reason.
 
     Raises:
-        CaseNotAllowed: The caller does not review this branch.
-        CaseConflict: There is no answer awaiting verification.
-        CaseInvalid: A return without a reason.
+        StepNotAllowed: The caller does not review this branch.
+        StepConflict: There is no answer awaiting verification.
+        StepInvalid: A return without a reason.
     """
     if not principal.can_review(case.branch_id):
-        raise CaseNotAllowed("无权验收该网点的整改回复")
+        raise StepNotAllowed("无权验收该网点的整改回复")
     if case.state != CaseState.ANSWERED or not case.rounds:
-        raise CaseConflict("没有待验收的整改回复")
+        raise StepConflict("没有待验收的整改回复")
     reason = reason.strip()[:MAX_ANSWER_CHARS]
     if not close and not reason:
-        raise CaseInvalid("退回整改回复须写明原因")
+        raise StepInvalid("退回整改回复须写明原因")
     before = _state(case)
     latest = case.rounds[-1]
     now = utcnow()

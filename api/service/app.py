@@ -26,6 +26,7 @@ from api.notify.outbox import Dispatcher, NotifySettings
 from api.service.deps import SESSION_COOKIE, LoginRequired
 from api.service.labels import ITEM_NAMES
 from api.service.routes import (
+    appeals,
     audit,
     branches,
     events,
@@ -157,7 +158,17 @@ def create_app(settings: Settings, notify: NotifySettings | None = None) -> Fast
     app.state.templates = make_templates()
     app.state.known_items = frozenset(registered()) | frozenset(ITEM_NAMES)
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (events, branches, audit, tokens, session, notices, rectification, pages):
+    for module in (
+        events,
+        branches,
+        audit,
+        tokens,
+        session,
+        notices,
+        rectification,
+        appeals,
+        pages,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, _page_errors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -42,7 +42,9 @@ from api.service.queries import (
     visible_branches,
 )
 from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
+from api.service.routes.appeals import appeal_view
 from api.service.routes.events import known_items
+from api.service.routes.rectification import RectificationSettingsDep
 from api.service.scores import ScoreError, current_month, period_scores
 from api.service.strip import event_strip
 from rules.types import EventStatus
@@ -230,11 +232,16 @@ def review(
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(
-    request: Request, principal: PageUser, db: SessionDep, event: VisibleEvent
+    request: Request,
+    principal: PageUser,
+    db: SessionDep,
+    event: VisibleEvent,
+    loop_settings: RectificationSettingsDep,
 ) -> Response:
     """One event: still, clip, observation strip, people and roles, rule parameters, history."""
     q = EventQuery(status=None)
     context = panel_context(request, db, principal, event, q)
+    context["appeal_info"] = appeal_view(db, principal, event, loop_settings)
     context["strip"] = event_strip(event, event.video.timeline_path if event.video else None)
     return _render(request, "event.html", context)
 

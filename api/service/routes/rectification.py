@@ -30,11 +30,11 @@ from api.db.loop_models import AnswerPhoto, NoticeCase
 from api.db.models import EventRecord, Notice
 from api.notices import NoticeError, build_notice, load_policy
 from api.notices.lifecycle import (
-    CaseConflict,
-    CaseInvalid,
-    CaseNotAllowed,
     CaseState,
     RectificationSettings,
+    StepConflict,
+    StepInvalid,
+    StepNotAllowed,
     acknowledge,
     answer_notice,
     branch_today,
@@ -186,10 +186,11 @@ def case_public(db: SessionDep, case: NoticeCase) -> CasePublic:
     )
 
 
-def _http(exc: Exception) -> HTTPException:
-    if isinstance(exc, CaseNotAllowed):
+def step_error(exc: Exception) -> HTTPException:
+    """The HTTP error of a refused step."""
+    if isinstance(exc, StepNotAllowed):
         return HTTPException(status.HTTP_403_FORBIDDEN, str(exc))
-    if isinstance(exc, CaseConflict):
+    if isinstance(exc, StepConflict):
         return HTTPException(status.HTTP_409_CONFLICT, str(exc))
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
 
@@ -268,8 +269,8 @@ def issue(
             settings,
             client_ip(request),
         )
-    except (CaseNotAllowed, CaseConflict, CaseInvalid) as exc:
-        raise _http(exc) from exc
+    except (StepNotAllowed, StepConflict, StepInvalid) as exc:
+        raise step_error(exc) from exc
     db.commit()
     return RedirectResponse(_case_url(case), status.HTTP_303_SEE_OTHER)
 
@@ -306,8 +307,8 @@ def ack(
     """The branch acknowledges the notice."""
     try:
         acknowledge(db, principal, case, client_ip(request))
-    except (CaseNotAllowed, CaseConflict) as exc:
-        raise _http(exc) from exc
+    except (StepNotAllowed, StepConflict) as exc:
+        raise step_error(exc) from exc
     db.commit()
     return RedirectResponse(_case_url(case), status.HTTP_303_SEE_OTHER)
 
@@ -330,14 +331,14 @@ async def _answer_form(
             if isinstance(u, UploadFile) and u.filename
         ]
         if len(uploads) > settings.photos_per_finding:
-            raise CaseInvalid(f"每项问题最多上传 {settings.photos_per_finding} 张照片")
+            raise StepInvalid(f"每项问题最多上传 {settings.photos_per_finding} 张照片")
         stored = []
         for upload in uploads:
             data = await upload.read(limits.max_bytes + 1)
             try:
                 stored.append(store_photo(data, upload.filename or "", folder, limits))
             except PhotoError as exc:
-                raise CaseInvalid(f"{upload.filename}：{exc}") from exc
+                raise StepInvalid(f"{upload.filename}：{exc}") from exc
         photos[event_id] = stored
     return texts, photos
 
@@ -353,11 +354,11 @@ async def answer(
     """The branch answers every finding, with photos."""
     try:
         if principal.role is not Role.BRANCH:
-            raise CaseNotAllowed("只有本网点账号可以签收和回复整改通知书")
+            raise StepNotAllowed("只有本网点账号可以签收和回复整改通知书")
         texts, photos = await _answer_form(request, case, settings)
         answer_notice(db, principal, case, texts, photos, client_ip(request))
-    except (CaseNotAllowed, CaseConflict, CaseInvalid) as exc:
-        raise _http(exc) from exc
+    except (StepNotAllowed, StepConflict, StepInvalid) as exc:
+        raise step_error(exc) from exc
     db.commit()
     return RedirectResponse(_case_url(case), status.HTTP_303_SEE_OTHER)
 
@@ -376,8 +377,8 @@ def decide(
         decide_answer(
             db, principal, case, close=decision == "close", reason=reason, ip=client_ip(request)
         )
-    except (CaseNotAllowed, CaseConflict, CaseInvalid) as exc:
-        raise _http(exc) from exc
+    except (StepNotAllowed, StepConflict, StepInvalid) as exc:
+        raise step_error(exc) from exc
     db.commit()
     return RedirectResponse(_case_url(case), status.HTTP_303_SEE_OTHER)
 
