@@ -28,6 +28,7 @@ from api.config import BranchConfig, SiteConfig
 from api.db.models import Video
 from api.db.session import default_db_url, make_engine, upgrade
 from api.evidence import write_event_evidence
+from api.nightly import after_nightly_run
 from api.runs import units
 from api.runs.driver import DriveContext, drive
 from api.runs.executors import ExecutorKind, default_workers, make_executor
@@ -313,6 +314,7 @@ def run_scan(
         )
 
     units.with_db_retry(engine, finish, "finishing the run")
+    after_nightly_run(engine, run_id, summary_exit_code(summary) == 0, summary.events_new)
     engine.dispose()
     print_summary(summary, console)
     return summary
