@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -30,6 +31,8 @@ from vision.types import Role
 logger = logging.getLogger(__name__)
 
 OUT_TIME_BASE = Fraction(1, 1000)
+FrameMark = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]
+"""Something drawn on each BGR frame of a clip."""
 """Time base of the written stream (milliseconds): keeps the source's frame timing."""
 
 NON_STAFF_ROLES = (int(Role.CUSTOMER), int(Role.UNKNOWN))
@@ -146,6 +149,7 @@ def write_clip(
     *,
     max_width: int = 1280,
     crf: int = 26,
+    mark: FrameMark | None = None,
 ) -> ClipInfo:
     """Cut ``[t0, t1)`` of an export into a browser-playable MP4, blurring faces.
 
@@ -159,6 +163,7 @@ def write_clip(
         faces: Face boxes to pixelate; ``None`` blurs nothing.
         max_width: Frames wider than this are scaled down.
         crf: x264 quality (lower is better and larger).
+        mark: Drawn on every frame after the faces are blurred (e.g. a viewer's watermark).
 
     Returns:
         What was written.
@@ -185,7 +190,7 @@ def write_clip(
         if begin > 0:
             container.seek(origin + int(begin / tb), stream=stream, backward=True)
         frames, first, last, size = _encode_span(
-            container, stream, origin, tb, begin, stop, tmp, faces, src_start, max_width, crf
+            container, stream, origin, tb, begin, stop, tmp, faces, src_start, max_width, crf, mark
         )
     except av.FFmpegError as exc:
         tmp.unlink(missing_ok=True)
@@ -219,6 +224,7 @@ def _encode_span(
     src_start: datetime,
     max_width: int,
     crf: int,
+    mark: FrameMark | None,
 ) -> tuple[int, float, float, tuple[int, int]]:
     """Decode forward and encode the frames inside ``[begin, stop)`` (seconds into the file)."""
     rate = stream.average_rate or stream.guessed_rate or Fraction(25)
@@ -247,6 +253,8 @@ def _encode_span(
             if len(boxes):
                 scale = np.array([size[0], size[1], size[0], size[1]], np.float32)
                 image = blur_faces(image, boxes * scale)
+            if mark is not None:
+                image = mark(image)
             out_frame = av.VideoFrame.from_ndarray(image, format="bgr24")
             pts = max(round((t - begin) / OUT_TIME_BASE), prev_pts + 1)
             out_frame.pts, out_frame.time_base, prev_pts = pts, OUT_TIME_BASE, pts

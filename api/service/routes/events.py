@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
-from api.db.models import EventRecord, Review
+from api.db.models import EventRecord, Review, utcnow
 from api.schemas.events import (
     EventDetail,
     EventPublic,
@@ -37,12 +38,20 @@ from api.service.media import (
 )
 from api.service.queries import EventQuery, list_events
 from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
+from api.service.watermark import (
+    WatermarkError,
+    WatermarkSettings,
+    get_watermark_settings,
+    marked_clip,
+    marked_still,
+)
 from rules.types import EventStatus
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
+WatermarkSettingsDep = Annotated[WatermarkSettings, Depends(get_watermark_settings)]
 IdText = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 
 
@@ -151,18 +160,16 @@ def review_event(
     return event_detail(db, event)
 
 
-def _evidence_response(event: EventRecord, kind: EvidenceKind) -> FileResponse:
+NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _checked(event: EventRecord, kind: EvidenceKind) -> Path:
     try:
-        path = checked_evidence(event, kind)
+        return checked_evidence(event, kind)
     except EvidenceMissing as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except EvidenceTampered as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    return FileResponse(
-        path,
-        media_type=MEDIA_TYPES[kind],
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
-    )
 
 
 MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -177,9 +184,14 @@ MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}}}, **MEDIA_RESPONSES},
 )
-def read_still(principal: CurrentUser, event: VisibleEvent) -> FileResponse:
-    """The evidence still (JPEG, faces blurred)."""
-    return _evidence_response(event, EvidenceKind.STILL)
+def read_still(principal: CurrentUser, event: VisibleEvent) -> Response:
+    """The evidence still (JPEG, faces blurred), marked with the viewer and the time."""
+    path = _checked(event, EvidenceKind.STILL)
+    try:
+        data = marked_still(path, principal.username, utcnow())
+    except WatermarkError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return Response(data, media_type=MEDIA_TYPES[EvidenceKind.STILL], headers=NO_STORE)
 
 
 @router.get(
@@ -187,6 +199,15 @@ def read_still(principal: CurrentUser, event: VisibleEvent) -> FileResponse:
     response_class=FileResponse,
     responses={200: {"content": {"video/mp4": {}}}, **MEDIA_RESPONSES},
 )
-def read_clip(principal: CurrentUser, event: VisibleEvent) -> FileResponse:
-    """The evidence clip (H.264 MP4, faces blurred); supports HTTP range requests."""
-    return _evidence_response(event, EvidenceKind.CLIP)
+def read_clip(
+    principal: CurrentUser, event: VisibleEvent, marks: WatermarkSettingsDep
+) -> FileResponse:
+    """The evidence clip (H.264 MP4, faces blurred), marked with the viewer and the hour;
+    supports HTTP range requests."""
+    path = _checked(event, EvidenceKind.CLIP)
+    digest = str(event.evidence.get("clip_sha256", ""))
+    try:
+        marked = marked_clip(path, digest, principal.username, utcnow(), marks.cache_dir)
+    except WatermarkError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return FileResponse(marked, media_type=MEDIA_TYPES[EvidenceKind.CLIP], headers=NO_STORE)
