@@ -121,6 +121,8 @@ class NoticeContent:
     branches: int
     report_deadline: date
     signatories: tuple[str, ...]
+    history: tuple[str, ...] = ()
+    """Answer rounds of earlier issues (see :mod:`api.notices.history`)."""
 
     @property
     def title(self) -> str:

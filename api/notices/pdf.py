@@ -177,6 +177,9 @@ def _story(styles: PdfStyles, content: NoticeContent) -> list[Flowable]:
     story += [styles.p(text, styles.body) for text in rest]
     if content.stills:
         story += _stills(styles, content)
+    if content.history:
+        story.append(styles.p(sections.HISTORY_HEADING, styles.heading))
+        story += [styles.p(text, styles.plain) for text in content.history]
     signs, seal, day = sections.signoff(content)
     block: list[Flowable] = [Spacer(1, 8 * mm)]
     block += [styles.p("    ".join(signs), styles.plain), Spacer(1, 8 * mm)]
