@@ -29,6 +29,7 @@ from api.notices.lifecycle import (
     decide_answer,
     issue_notice,
 )
+from api.reports import report_data, write_report
 from rules.calendar import add_working_days
 from tests.api.notices.conftest import ISSUED, pdf_pages
 from tests.api.rectification.conftest import PERIOD, Loop
@@ -143,3 +144,19 @@ def test_reissued_notice_prints_the_answer_history(loop: Loop, tmp_path: Path) -
     assert "第1次回复" in docx and "第2次回复" in docx and "退回，原因：缺少整改后照片" in docx
     html = again.paths["html"].read_text(encoding="utf-8")
     assert html.count('class="history"') == 2
+
+
+def test_overdue_is_counted_in_the_management_report(loop: Loop, tmp_path: Path) -> None:
+    engine = make_engine(loop.url)
+    with session_scope(engine) as db:
+        case = _issue(db, loop)
+        data = report_data(db, "psbc", "2026-11")
+        assert data.overdue == {}
+        case.due_date = date.today() - timedelta(days=1)
+        db.flush()
+        data = report_data(db, "psbc", "2026-11")
+    engine.dispose()
+    assert data.overdue == {"b1": 1}
+    path = write_report(data, tmp_path / "report.pdf", issued=ISSUED)
+    text = re.sub(r"\s+", "", "".join(pdf_pages(path)))
+    assert "逾期未回复的整改通知书共1份：城东支行1份" in text
