@@ -112,8 +112,25 @@ def _state(case: NoticeCase) -> dict[str, object]:
     return {"state": case.state, "due_date": case.due_date.isoformat(), "round": len(case.rounds)}
 
 
-def _target(case: NoticeCase) -> str:
-    return f"notice:{case.notice_id}"
+def _audit(
+    db: Session,
+    action: AuditAction,
+    principal: Principal,
+    case: NoticeCase,
+    before: Mapping[str, object] | None,
+    after: Mapping[str, object],
+    ip: str,
+) -> None:
+    record_audit(
+        db,
+        action,
+        principal=principal,
+        target=f"notice:{case.notice_id}",
+        branch_id=case.branch_id,
+        before=before,
+        after=after,
+        ip=ip,
+    )
 
 
 def issue_notice(
@@ -158,14 +175,14 @@ def issue_notice(
     )
     db.add(case)
     db.flush()
-    record_audit(
+    _audit(
         db,
         AuditAction.NOTICE_ISSUED,
-        principal=principal,
-        target=_target(case),
-        branch_id=case.branch_id,
-        after={**_state(case), "findings": len(case.event_ids)},
-        ip=ip,
+        principal,
+        case,
+        None,
+        {**_state(case), "findings": len(case.event_ids)},
+        ip,
     )
     notify(
         db,
@@ -196,16 +213,7 @@ def acknowledge(db: Session, principal: Principal, case: NoticeCase, ip: str) ->
         raise StepConflict("通知书已签收")
     before = _state(case)
     case.state, case.acknowledged_at = CaseState.ACKNOWLEDGED.value, utcnow()
-    record_audit(
-        db,
-        AuditAction.NOTICE_ACKNOWLEDGED,
-        principal=principal,
-        target=_target(case),
-        branch_id=case.branch_id,
-        before=before,
-        after=_state(case),
-        ip=ip,
-    )
+    _audit(db, AuditAction.NOTICE_ACKNOWLEDGED, principal, case, before, _state(case), ip)
 
 
 def answer_notice(
@@ -264,15 +272,14 @@ def answer_notice(
     case.state = CaseState.ANSWERED.value
     db.flush()
     db.refresh(case)
-    record_audit(
+    _audit(
         db,
         AuditAction.NOTICE_ANSWERED,
-        principal=principal,
-        target=_target(case),
-        branch_id=case.branch_id,
-        before=before,
-        after={**_state(case), "photos": count},
-        ip=ip,
+        principal,
+        case,
+        before,
+        {**_state(case), "photos": count},
+        ip,
     )
     return row
 
@@ -302,15 +309,14 @@ def decide_answer(
     case.state = latest.decision
     if close:
         case.closed_at = now
-    record_audit(
+    _audit(
         db,
         AuditAction.NOTICE_CLOSED if close else AuditAction.NOTICE_RETURNED,
-        principal=principal,
-        target=_target(case),
-        branch_id=case.branch_id,
-        before=before,
-        after={**_state(case), "reason": reason} if reason else _state(case),
-        ip=ip,
+        principal,
+        case,
+        before,
+        {**_state(case), "reason": reason} if reason else _state(case),
+        ip,
     )
 
 

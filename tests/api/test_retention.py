@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -43,6 +43,21 @@ def _evidence(still: Path, clip: Path) -> dict[str, str]:
     }
 
 
+def _video(tag: str, timeline: Path, at: datetime) -> Video:
+    return Video(
+        path=f"{tag}.mp4",
+        sha256=tag * 64,
+        size=1,
+        branch_id="b1",
+        camera_id="c1",
+        start_ts=at,
+        end_ts=at,
+        status="done",
+        pipeline_version="t",
+        timeline_path=str(timeline),
+    )
+
+
 def _seed(tmp_path: Path) -> Store:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = make_engine(url)
@@ -74,30 +89,8 @@ def _seed(tmp_path: Path) -> Store:
     with Session(engine) as db:
         db.add(Branch(id="b1", name="城东支行", timezone="Asia/Shanghai"))
         db.flush()
-        v_old = Video(
-            path="a.mp4",
-            sha256="a" * 64,
-            size=1,
-            branch_id="b1",
-            camera_id="c1",
-            start_ts=old,
-            end_ts=old,
-            status="done",
-            pipeline_version="t",
-            timeline_path=str(f["old_timeline.npz"]),
-        )
-        v_held = Video(
-            path="b.mp4",
-            sha256="b" * 64,
-            size=1,
-            branch_id="b1",
-            camera_id="c1",
-            start_ts=old,
-            end_ts=old,
-            status="done",
-            pipeline_version="t",
-            timeline_path=str(f["held_timeline.npz"]),
-        )
+        v_old = _video("a", f["old_timeline.npz"], old)
+        v_held = _video("b", f["held_timeline.npz"], old)
         db.add_all([v_old, v_held])
         db.flush()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, Form, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -41,7 +41,11 @@ from api.service.deps import (
     VisibleEvent,
     client_ip,
 )
-from api.service.routes.rectification import RectificationSettingsDep, step_error
+from api.service.routes.rectification import (
+    RectificationSettingsDep,
+    step_error,
+    visible_row,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +55,8 @@ AppealId = Annotated[int, Path(ge=1, le=MAX_ID, description="Appeal id.")]
 
 
 def visible_appeal(appeal_id: AppealId, db: SessionDep, principal: OptionalUser) -> Appeal:
-    """The appeal, if the caller may see it (404 alike for missing and foreign)."""
-    if principal is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "authentication required")
-    appeal = db.get(Appeal, appeal_id)
-    if appeal is None or not principal.can_view(appeal.branch_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"无此申诉：{appeal_id}")
-    return appeal
+    """The appeal, if the caller may see it."""
+    return visible_row(db, principal, Appeal, appeal_id, f"无此申诉：{appeal_id}")
 
 
 VisibleAppeal = Annotated[Appeal, Depends(visible_appeal)]

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.auth import Principal, Role
@@ -71,14 +72,30 @@ def get_rectification_settings() -> RectificationSettings:
 RectificationSettingsDep = Annotated[RectificationSettings, Depends(get_rectification_settings)]
 
 
-def visible_case(case_id: CaseId, db: SessionDep, principal: OptionalUser) -> NoticeCase:
-    """The issued notice, if the caller may see it (404 alike for missing and foreign)."""
+class BranchRow(Protocol):
+    """A stored row that belongs to a branch."""
+
+    branch_id: str
+
+
+RowT = TypeVar("RowT", bound=BranchRow)
+
+
+def visible_row(
+    db: Session, principal: Principal | None, model: type[RowT], row_id: int, missing: str
+) -> RowT:
+    """The row, if the caller may see its branch (404 alike for missing and foreign ones)."""
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "authentication required")
-    case = db.get(NoticeCase, case_id)
-    if case is None or not principal.can_view(case.branch_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"无此整改通知书：{case_id}")
-    return case
+    row = db.get(model, row_id)
+    if row is None or not principal.can_view(row.branch_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
+    return row
+
+
+def visible_case(case_id: CaseId, db: SessionDep, principal: OptionalUser) -> NoticeCase:
+    """The issued notice, if the caller may see it."""
+    return visible_row(db, principal, NoticeCase, case_id, f"无此整改通知书：{case_id}")
 
 
 VisibleCase = Annotated[NoticeCase, Depends(visible_case)]
