@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -24,8 +23,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+def url(fresh_db_url: str) -> str:
+    """An empty store with branches b1 and b2, on SQLite and on PostgreSQL."""
+    url = fresh_db_url
     engine = make_engine(url)
     upgrade(engine)
     with session_scope(engine) as db:
