@@ -31,6 +31,7 @@ from api.service.routes import (
     branches,
     events,
     notices,
+    notifications,
     pages,
     rectification,
     session,
@@ -167,6 +168,7 @@ def create_app(settings: Settings, notify: NotifySettings | None = None) -> Fast
         notices,
         rectification,
         appeals,
+        notifications,
         pages,
     ):
         app.include_router(module.router)
