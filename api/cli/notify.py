@@ -14,6 +14,7 @@ from api.auth import Role
 from api.cli.common import fail, store_engine
 from api.db.loop_models import Delivery, Subscription
 from api.db.session import session_scope
+from api.notices.lifecycle import remind_due
 from api.notify.channels import Channel, SmtpSettings
 from api.notify.outbox import (
     DeliveryState,
@@ -22,7 +23,7 @@ from api.notify.outbox import (
     deliver_due,
     subscribe,
 )
-from api.notify.topics import Topic
+from api.notify.topics import DUE_SOON_WORKING_DAYS, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -129,3 +130,16 @@ def send_due(db: DbOption = None) -> None:
     finally:
         engine.dispose()
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing due")
+
+
+@notify_app.command("remind")
+def remind(db: DbOption = None) -> None:
+    """Queue reminders of notices due within 2 working days or overdue (the nightly scan does
+    this too; use it from cron where no scan runs)."""
+    engine = store_engine(db)
+    try:
+        with session_scope(engine) as session:
+            count = remind_due(session, DUE_SOON_WORKING_DAYS)
+    finally:
+        engine.dispose()
+    console.print(f"{count} notices reminded of")

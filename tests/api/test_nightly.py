@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from api.auth import Role
+from api.cli.main import app
 from api.db.loop_models import Delivery, NoticeCase
 from api.db.models import Branch, EventRecord, Notice, Run, utcnow
 from api.db.session import make_engine, session_scope, upgrade
@@ -17,6 +19,8 @@ from api.nightly import after_nightly_run
 from api.notify.channels import Channel
 from api.notify.outbox import subscribe
 from api.notify.topics import Topic
+
+runner = CliRunner()
 
 
 def _store(tmp_path: Path, clip: Path) -> tuple[str, int]:
@@ -109,3 +113,17 @@ def test_after_run_notifies_once_and_applies_retention(
     ]
     assert case.reminded == "overdue"
     assert not clip.exists()  # the dismissed event's clip was 400 days old
+
+
+def test_cli_reminds_of_due_notices_once(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x")
+    url, _ = _store(tmp_path, clip)
+    first = runner.invoke(app, ["notify", "remind", "--db", url])
+    again = runner.invoke(app, ["notify", "remind", "--db", url])
+    assert "1 notices reminded of" in first.output and "0 notices reminded of" in again.output
+    engine = make_engine(url)
+    with Session(engine) as db:
+        topics = [d.topic for d in db.scalars(select(Delivery))]
+    engine.dispose()
+    assert topics == ["notice_due"]
