@@ -66,17 +66,26 @@ def mark_text(viewer: str, at: datetime, precision: str = "%Y-%m-%d %H:%M") -> s
 
 
 def mark_image(image: npt.NDArray[np.uint8], text: str) -> npt.NDArray[np.uint8]:
-    """``image`` with ``text`` blended in at the top right and bottom left."""
+    """``image`` with ``text`` blended in at the top right and bottom left.
+
+    Only the two text boxes are blended, so the cost does not grow with the frame.
+    """
     height, width = image.shape[:2]
     scale = max(0.35, width / 1400)
     thick = max(1, round(scale * 2))
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick + 2)
     pad = max(4, th // 2)
-    overlay = image.copy()
+    out = image.copy()
     for x, y in ((width - tw - pad, th + pad), (pad, height - base - pad)):
-        cv2.putText(overlay, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick + 2)
-        cv2.putText(overlay, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick)
-    return np.asarray(cv2.addWeighted(overlay, ALPHA, image, 1 - ALPHA, 0), np.uint8)
+        x0, y0 = max(0, x - 2), max(0, y - th - 2)
+        x1, y1 = min(width, x + tw + 2), min(height, y + base + 2)
+        box = np.ascontiguousarray(out[y0:y1, x0:x1])
+        drawn = box.copy()
+        org = (x - x0, y - y0)
+        cv2.putText(drawn, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick + 2)
+        cv2.putText(drawn, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick)
+        out[y0:y1, x0:x1] = cv2.addWeighted(drawn, ALPHA, box, 1 - ALPHA, 0)
+    return out
 
 
 def marked_still(path: Path, viewer: str, now: datetime) -> bytes:
