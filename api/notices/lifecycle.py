@@ -216,15 +216,8 @@ def acknowledge(db: Session, principal: Principal, case: NoticeCase, ip: str) ->
     _audit(db, AuditAction.NOTICE_ACKNOWLEDGED, principal, case, before, _state(case), ip)
 
 
-def answer_notice(
-    db: Session,
-    principal: Principal,
-    case: NoticeCase,
-    texts: Mapping[int, str],
-    photos: Mapping[int, Sequence[StoredPhoto]],
-    ip: str,
-) -> NoticeRound:
-    """The branch answers every finding with what it did (and photos); acknowledges if needed.
+def check_answer(principal: Principal, case: NoticeCase, texts: Mapping[int, str]) -> None:
+    """Whether the branch may answer now with these texts (before any photo is stored).
 
     Raises:
         StepNotAllowed: Not the branch's own account.
@@ -241,6 +234,25 @@ def answer_notice(
     missing = [e for e in findings if not texts.get(e, "").strip()]
     if missing:
         raise StepInvalid(f"请填写每项问题的整改情况（缺：事件 {missing}）")
+
+
+def answer_notice(
+    db: Session,
+    principal: Principal,
+    case: NoticeCase,
+    texts: Mapping[int, str],
+    photos: Mapping[int, Sequence[StoredPhoto]],
+    ip: str,
+) -> NoticeRound:
+    """The branch answers every finding with what it did (and photos); acknowledges if needed.
+
+    Raises:
+        StepNotAllowed: Not the branch's own account.
+        StepConflict: The notice is answered (awaiting verification) or closed.
+        StepInvalid: A finding has no answer, or an answer names an event not in the notice.
+    """
+    check_answer(principal, case, texts)
+    findings = [int(e) for e in case.event_ids]
     before = _state(case)
     now = utcnow()
     if case.acknowledged_at is None:

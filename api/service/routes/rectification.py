@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from functools import lru_cache
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request, status
@@ -39,6 +40,7 @@ from api.notices.lifecycle import (
     acknowledge,
     answer_notice,
     branch_today,
+    check_answer,
     decide_answer,
     is_overdue,
     issue_notice,
@@ -331,9 +333,12 @@ def ack(
 
 
 async def _answer_form(
-    request: Request, case: NoticeCase, settings: RectificationSettings
+    request: Request, principal: Principal, case: NoticeCase, settings: RectificationSettings
 ) -> tuple[dict[int, str], dict[int, list[StoredPhoto]]]:
-    """Texts and cleaned, stored photos per finding from the multipart form."""
+    """Texts and cleaned, stored photos per finding from the multipart form.
+
+    The texts and the caller are checked first, so a refused answer stores no photo.
+    """
     limits = PhotoLimits(max_bytes=settings.photo_max_mb * 1024 * 1024)
     form = await request.form(max_files=1000, max_fields=1000)
     texts: dict[int, str] = {}
@@ -342,6 +347,8 @@ async def _answer_form(
     for event_id in (int(e) for e in case.event_ids):
         text = form.get(f"text_{event_id}")
         texts[event_id] = text if isinstance(text, str) else ""
+    check_answer(principal, case, texts)
+    for event_id in (int(e) for e in case.event_ids):
         uploads = [
             u
             for u in form.getlist(f"photos_{event_id}")
@@ -370,9 +377,7 @@ async def answer(
 ) -> RedirectResponse:
     """The branch answers every finding, with photos."""
     try:
-        if principal.role is not Role.BRANCH:
-            raise StepNotAllowed("只有本网点账号可以签收和回复整改通知书")
-        texts, photos = await _answer_form(request, case, settings)
+        texts, photos = await _answer_form(request, principal, case, settings)
         answer_notice(db, principal, case, texts, photos, client_ip(request))
     except (StepNotAllowed, StepConflict, StepInvalid) as exc:
         raise step_error(exc) from exc
@@ -406,9 +411,9 @@ def photo(
 ) -> FileResponse:
     """An uploaded photo (its path comes from the stored row only)."""
     row = db.get(AnswerPhoto, photo_id)
-    if row is None or not principal.can_view(row.branch_id):
+    if row is None or not principal.can_view(row.branch_id) or not FilePath(row.path).is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"无此照片：{photo_id}")
-    return FileResponse(row.path, media_type="image/jpeg")
+    return FileResponse(row.path, media_type="image/jpeg", headers={"Cache-Control": "private"})
 
 
 @router.get("/api/rectification", response_model=list[CasePublic])

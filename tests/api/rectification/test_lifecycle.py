@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from docx import Document
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -160,3 +162,39 @@ def test_overdue_is_counted_in_the_management_report(loop: Loop, tmp_path: Path)
     path = write_report(data, tmp_path / "report.pdf", issued=ISSUED)
     text = re.sub(r"\s+", "", "".join(pdf_pages(path)))
     assert "逾期未回复的整改通知书共1份：城东支行1份" in text
+
+
+def test_bad_uploads_are_refused_and_nothing_is_stored(loop: Loop, app: FastAPI) -> None:
+    engine = make_engine(loop.url)
+    with session_scope(engine) as db:
+        case_id = _issue(db, loop).id
+    engine.dispose()
+    first = loop.event_ids[0]
+    texts = {f"text_{e}": "已整改" for e in loop.event_ids}
+    with TestClient(app) as client:
+        csrf = login(client, "br1")
+        url = f"/rectification/{case_id}/answer"
+        fake = {f"photos_{first}": ("fix.jpg", b"%PDF-1.4 not an image", "image/jpeg")}
+        refused = client.post(url, data={**texts, "csrf_token": csrf}, files=fake)
+        assert refused.status_code == 422 and "不是可读取的图片" in refused.text
+        gif = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(gif, "GIF")
+        as_gif = {f"photos_{first}": ("fix.gif", gif.getvalue(), "image/gif")}
+        refused = client.post(url, data={**texts, "csrf_token": csrf}, files=as_gif)
+        assert refused.status_code == 422 and "JPEG、PNG 或 WebP" in refused.text
+        ok_photo = io.BytesIO()
+        Image.new("RGB", (64, 48), (10, 200, 10)).save(ok_photo, "PNG")
+        missing_text = {**texts, f"text_{first}": ""}
+        photo = {f"photos_{first}": ("fix.png", ok_photo.getvalue(), "image/png")}
+        refused = client.post(url, data={**missing_text, "csrf_token": csrf}, files=photo)
+        assert refused.status_code == 422 and "请填写每项问题的整改情况" in refused.text
+        assert not loop.photo_dir.exists() or not any(loop.photo_dir.rglob("*.jpg"))
+        with TestClient(app) as sup:
+            sup_csrf = login(sup, "sup1")
+            assert sup.post(url, data={**texts, "csrf_token": sup_csrf}).status_code == 403
+        done = client.post(
+            url, data={**texts, "csrf_token": csrf}, files=photo, follow_redirects=False
+        )
+        assert done.status_code == 303
+        assert client.get(f"/api/rectification/{case_id}").json()["state"] == "answered"
+    assert len(list(loop.photo_dir.rglob("*.jpg"))) == 1
