@@ -35,10 +35,10 @@ from api.notices.fonts import CjkFonts
 from api.notices.lifecycle import overdue_counts
 from api.notices.model import PREVIEW_BANNER, period_text, verified_still
 from api.notices.pdf import MARGIN, WIDTH, PdfStyles, grid_table, page_decorator
-from api.scorecards import scheme_period
+from api.scorecards import scheme_period, scored_event
 from api.store import EventFilter, Store
 from rules.periods import DEFAULT_STAGES, Period, parse_period
-from rules.scoring import Scorecard, ScoredEvent, score_period
+from rules.scoring import Scorecard, score_period
 from rules.standard import Scheme
 from rules.types import EventStatus
 
@@ -150,14 +150,15 @@ def report_data(
         (c.branch_id, c.camera_id): c.name or c.camera_id for c in session.scalars(select(Camera))
     }
     events = store.list_events(EventFilter(until=datetime.combine(per.end, time.min, tz)))
-    records = [
-        ScoredEvent(e.item, e.branch_id, e.start_ts, EventStatus(e.status), e.key) for e in events
-    ]
+    records = [scored_event(e) for e in events]
+    video = store.branch_video_items()
     series = period_series(per, trend, scheme)
     scores = np.zeros((len(branches), len(series)), np.float64)
     cards: tuple[Scorecard, ...] = ()
     for j, p in enumerate(series):
-        cards, _ = score_period(records, scheme, p, branches=branches, tz=tz, preview=preview)
+        cards, _ = score_period(
+            records, scheme, p, branches=branches, tz=tz, preview=preview, video=video
+        )
         by_branch = {c.branch: c.score for c in cards}
         scores[:, j] = [by_branch[b] for b in branches]
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])

@@ -114,13 +114,18 @@ class Store:
             config: The loaded site configuration.
         """
         for branch in config.branches:
+            checked = sorted(config.branch_video_items(branch))
             stmt = self._insert(Branch).values(
-                id=branch.id, name=branch.name, timezone=branch.timezone
+                id=branch.id, name=branch.name, timezone=branch.timezone, video_items=checked
             )
             self.session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[Branch.id],
-                    set_={"name": stmt.excluded.name, "timezone": stmt.excluded.timezone},
+                    set_={
+                        "name": stmt.excluded.name,
+                        "timezone": stmt.excluded.timezone,
+                        "video_items": stmt.excluded.video_items,
+                    },
                 )
             )
             for camera in branch.cameras:
@@ -161,6 +166,11 @@ class Store:
         run.stats = dict(stats)
         run.finished_at = utcnow()
         self.session.flush()
+
+    def branch_video_items(self) -> dict[str, frozenset[str]]:
+        """Items each branch's rules can check on video, for branches where it is known."""
+        rows = self.session.execute(select(Branch.id, Branch.video_items)).all()
+        return {b: frozenset(items) for b, items in rows if items is not None}
 
     def branch_timezones(self) -> dict[str, ZoneInfo]:
         """Time zone of every stored branch, by branch id."""
@@ -344,6 +354,25 @@ class Store:
         inserted = len(self.session.execute(stmt, rows).all())
         logger.debug("stored %d of %d events (video %s)", inserted, len(rows), video_id)
         return inserted
+
+    def events_without_clip(self) -> list[EventRecord]:
+        """Events found in a video whose evidence holds no clip, with their video loaded."""
+        rows = self.session.scalars(
+            select(EventRecord)
+            .where(EventRecord.video_id.is_not(None))
+            .options(selectinload(EventRecord.video))
+            .order_by(EventRecord.camera_id, EventRecord.start_ts, EventRecord.id)
+        )
+        return [e for e in rows if not e.evidence.get("clip")]
+
+    def add_evidence(self, event_id: int, fields: Mapping[str, Any]) -> None:
+        """Merge evidence fields into a stored event's (a clip cut later, or its problem)."""
+        event = self.session.get(EventRecord, event_id, with_for_update=True)
+        if event is None:
+            raise LookupError(f"no event {event_id}")
+        merged = {k: v for k, v in event.evidence.items() if not k.startswith("clip_problem")}
+        event.evidence = {**merged, **fields}
+        self.session.flush()
 
     def unknown_event_keys(self, keys: Sequence[str]) -> set[str]:
         """The keys among ``keys`` that no stored event has (to skip evidence of known ones)."""

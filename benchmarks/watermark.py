@@ -31,8 +31,8 @@ import av
 import cv2
 import numpy as np
 
-from api.service.watermark import mark_image, mark_text, marked_still
-from vision.clips import write_clip
+from api.service.watermark import MARKED_CLIP_STYLE, mark_image, mark_text, marked_still
+from vision.clips import ClipSource, ClipSpan, write_clip
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FPS = 10
@@ -80,19 +80,18 @@ def main() -> None:
     text = mark_text("sup1", datetime.now(UTC))
     end = EPOCH + timedelta(days=1)
 
+    source, spans = ClipSource(clip, EPOCH), [ClipSpan(EPOCH, end)]
+
     def plain() -> None:
-        write_clip(clip, EPOCH, EPOCH, end, folder / "plain.mp4", max_width=1 << 16, crf=23)
+        write_clip(source, spans, folder / "plain.mp4", style=MARKED_CLIP_STYLE)
 
     def marked() -> None:
         write_clip(
-            clip,
-            EPOCH,
-            EPOCH,
-            end,
+            source,
+            spans,
             folder / "marked.mp4",
-            max_width=1 << 16,
-            crf=23,
-            mark=lambda f: mark_image(f, text),
+            decorate=lambda f, _t, _s: mark_image(f, text),
+            style=MARKED_CLIP_STYLE,
         )
 
     def still_plain() -> None:

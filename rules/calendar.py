@@ -1,67 +1,117 @@
-"""Working days of the Chinese business calendar: public holidays and 调休 make-up days.
+"""The business calendar: Chinese public holidays, worked weekend days (调休), working-day sums.
 
-Years the ``chinese-calendar`` package publishes (the State Council's arrangement, 调休 Saturdays
-included) come from it; later years fall back to the statutory holidays of the ``holidays``
-package with weekends off, which misses their 调休 days until the package is updated.
+Two questions are answered here, from the State Council's published calendar as maintained in
+the ``chinese-calendar`` package:
 
-Example:
-    >>> add_working_days(date(2026, 9, 30), 1)  # the National Day holiday ends on 7 October
-    datetime.date(2026, 10, 8)
+* is a date an official working day (工作日)? Monday to Friday unless a public holiday, plus
+  the weekend days worked in exchange for a holiday (调休). Notice due dates are counted in
+  these days (:func:`add_working_days`, :func:`working_days_between`).
+* is a branch open on a date? :class:`rules.hours.BusinessHours` asks
+  :func:`holiday_status` and combines it with the branch's own weekdays, closures and extra
+  opening days.
+
+The package publishes each year's calendar when the State Council announces it (usually in
+November of the year before). For a year it does not cover yet, dates fall back to the plain
+week (Monday to Friday work, no holidays) and one warning per year says so: upgrade the
+package (``pip install -U chinese-calendar``).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from enum import StrEnum
 from functools import cache
 
 import chinese_calendar
-import holidays
 
 logger = logging.getLogger(__name__)
 
 
+class DayKind(StrEnum):
+    """What the official calendar says of a date."""
+
+    WORKDAY = "workday"
+    """An ordinary working day (Monday to Friday, not a holiday)."""
+    WEEKEND = "weekend"
+    """An ordinary Saturday or Sunday."""
+    HOLIDAY = "holiday"
+    """A public holiday, or a weekday given off in exchange for a worked weekend day."""
+    WORKED_WEEKEND = "worked_weekend"
+    """A Saturday or Sunday worked in exchange for a holiday (调休上班)."""
+
+
 @cache
-def _statutory(year: int) -> frozenset[date]:
+def _uncovered_year(year: int) -> None:
     logger.warning(
-        "no 调休 arrangement known for %d; counting working days as Monday–Friday without "
-        "statutory holidays (update the chinese-calendar package)",
+        "the Chinese public holiday calendar for %d is not known to the installed "
+        "chinese-calendar package; %d counts Monday to Friday as working days with no holidays "
+        "(upgrade it: pip install -U chinese-calendar)",
+        year,
         year,
     )
-    return frozenset(holidays.country_holidays("CN", years=year))
+
+
+def day_kind(day: date) -> DayKind:
+    """The official calendar's verdict on a date (see :class:`DayKind`)."""
+    weekend = day.weekday() >= 5
+    try:
+        working = chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        _uncovered_year(day.year)
+        return DayKind.WEEKEND if weekend else DayKind.WORKDAY
+    if working:
+        return DayKind.WORKED_WEEKEND if weekend else DayKind.WORKDAY
+    return DayKind.WEEKEND if weekend and not is_public_holiday(day) else DayKind.HOLIDAY
+
+
+def holiday_name(day: date) -> str | None:
+    """The public holiday (法定节假日, days off in lieu included) a date belongs to, as the
+    package names it in English, or ``None``."""
+    try:
+        holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        _uncovered_year(day.year)
+        return None
+    return str(name) if holiday and name else None
+
+
+def is_public_holiday(day: date) -> bool:
+    """Whether a date is a public holiday (including the weekdays given off in lieu)."""
+    return holiday_name(day) is not None
 
 
 def is_working_day(day: date) -> bool:
-    """Whether ``day`` is a working day in mainland China."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5 and day not in _statutory(day.year)
+    """Whether a date is an official working day (a worked weekend day is one)."""
+    return day_kind(day) in (DayKind.WORKDAY, DayKind.WORKED_WEEKEND)
 
 
-def add_working_days(start: date, days: int) -> date:
-    """The date ``days`` working days after ``start`` (``start`` itself does not count).
+def add_working_days(day: date, n: int) -> date:
+    """The date ``n`` official working days after ``day`` (before it when ``n`` is negative).
 
-    Args:
-        start: Day the period begins (e.g. the day a notice is issued).
-        days: Working days to add (≥ 0; 0 gives ``start``).
+    ``day`` itself is not counted; public holidays are skipped and worked weekend days (调休)
+    count. ``n == 0`` returns ``day`` unchanged.
 
-    Returns:
-        The due date.
+    Example:
+        >>> add_working_days(date(2026, 9, 30), 1)  # National Day holiday: 1–7 October
+        datetime.date(2026, 10, 8)
     """
-    if days < 0:
-        raise ValueError(f"days must be ≥ 0, not {days}")
-    day = start
-    left = days
+    step = timedelta(days=1 if n >= 0 else -1)
+    left = abs(n)
+    current = day
     while left:
-        day += timedelta(days=1)
-        if is_working_day(day):
+        current += step
+        if is_working_day(current):
             left -= 1
-    return day
+    return current
 
 
 def working_days_between(start: date, end: date) -> int:
-    """Working days after ``start`` up to and including ``end`` (negative if ``end`` is earlier)."""
+    """Official working days after ``start`` up to and including ``end`` (negative if before).
+
+    ``add_working_days(start, working_days_between(start, end))`` is ``end`` whenever ``end``
+    is a working day.
+    """
     if end < start:
         return -working_days_between(end, start)
     return sum(is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rules.coverage import MANUAL_RULE_VERSION, ManualItem, counts, video_items
 from rules.formula import Formula
 from rules.periods import Period
 from rules.standard import FORMULA_NAMES, Band, Catalog, Scheme, Stage, load_catalog
@@ -39,17 +40,26 @@ DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 @dataclass(frozen=True, slots=True)
 class ScoredEvent:
-    """What scoring needs of an event: its item, branch, start, review status and key."""
+    """What scoring needs of an event: its item, branch, start, review status and key, and
+    whether a supervisor recorded it by hand (a manual finding, see :mod:`rules.coverage`)."""
 
     item: str
     branch: str
     start: datetime
     status: EventStatus
     key: str
+    manual: bool = False
 
     @classmethod
     def from_event(cls, event: Event, status: EventStatus) -> ScoredEvent:
-        return cls(event.item, event.branch, event.start, status, event.key)
+        return cls(
+            event.item,
+            event.branch,
+            event.start,
+            status,
+            event.key,
+            event.rule_version == MANUAL_RULE_VERSION,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +138,8 @@ class Scorecard:
     rank_from_bottom: int | None
     branches: int
     bands: tuple[BandResult, ...]
+    manual: tuple[ManualItem, ...] = ()
+    """Items of the scheme checked by hand (人工检查项), with the manual findings charged."""
 
     @property
     def penalty_total(self) -> float:
@@ -169,13 +181,13 @@ def _scope_key(scheme: Scheme, day: date, period: Period) -> tuple[int, str]:
 
 
 def _repeat_flags(
-    records: Sequence[ScoredEvent], scheme: Scheme, period: Period, tz: ZoneInfo
+    records: Sequence[ScoredEvent], scheme: Scheme, period: Period, zone: Callable[[str], ZoneInfo]
 ) -> dict[str, bool]:
     """Per event key: whether it repeats a problem already found in its repeat scope."""
     first: dict[tuple[str, str, tuple[int, str]], tuple[date, str]] = {}
     out: dict[str, bool] = {}
     for rec in records:
-        day = rec.start.astimezone(tz).date()
+        day = rec.start.astimezone(zone(rec.branch)).date()
         if scheme.money.repeat_scope == "period" and day < period.start:
             continue
         k = (rec.branch, rec.item, _scope_key(scheme, day, period))
@@ -288,12 +300,16 @@ def score_period(
     period: Period,
     *,
     branches: Collection[str] | None = None,
-    tz: ZoneInfo = DEFAULT_TZ,
+    tz: ZoneInfo | Mapping[str, ZoneInfo] = DEFAULT_TZ,
     preview: bool = False,
     focus: Collection[str] | None = None,
     catalog: Catalog | None = None,
+    video: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[tuple[Scorecard, ...], Ranking]:
     """Score every branch for a period and rank them.
+
+    An item of the scheme that no rule checks on video (``video``) is a manual item
+    (人工检查项): only manual findings count for it, and each scorecard lists it.
 
     Args:
         records: Scored-event records; may reach back before the period (earlier ones only
@@ -303,10 +319,13 @@ def score_period(
         period: The period (local dates in ``tz``).
         branches: Branches to score (those without findings score the base); default the
             branches that appear in ``records``.
-        tz: Time zone of the branches' local dates.
+        tz: Time zone of the branches' local dates, or each branch's by branch id (a branch
+            not listed: :data:`DEFAULT_TZ`).
         preview: Count pending events too; every scorecard is then marked as a preview.
         focus: Focus-list item codes for this period (default: the scheme's list).
         catalog: Item catalogue (default: the built-in one).
+        video: Items checked on video per branch (as stored from each branch's configuration);
+            a branch not in it: every registered rule's item (:func:`rules.coverage.video_items`).
 
     Returns:
         ``(scorecards sorted by rank then branch, ranking)``.
@@ -320,19 +339,27 @@ def score_period(
         100.0
     """
     catalog = catalog or load_catalog()
+    every = video_items(catalog=catalog)
+    video_of = {b: frozenset(items) for b, items in (video or {}).items()}
+
+    def zone(branch: str) -> ZoneInfo:
+        return tz.get(branch, DEFAULT_TZ) if isinstance(tz, Mapping) else tz
+
     focus_set = frozenset(scheme.money.focus_items if focus is None else focus)
     counted = sorted(
         (
             r
             for r in _unique(records)
-            if _counted(r.status, preview) and r.start.astimezone(tz).date() < period.end
+            if _counted(r.status, preview)
+            and r.start.astimezone(zone(r.branch)).date() < period.end
+            and counts(r.item, r.manual, video_of.get(r.branch, every))
         ),
         key=lambda r: (r.start, r.key),
     )
-    repeats = _repeat_flags(counted, scheme, period, tz)
+    repeats = _repeat_flags(counted, scheme, period, zone)
     in_period: dict[str, list[ScoredEvent]] = defaultdict(list)
     for rec in counted:
-        if period.contains(rec.start, tz):
+        if period.contains(rec.start, zone(rec.branch)):
             in_period[rec.branch].append(rec)
     names = sorted(set(branches) if branches is not None else set(in_period))
     found = {
@@ -386,10 +413,28 @@ def score_period(
                 rank_from_bottom=entry.rank_from_bottom,
                 branches=len(names),
                 bands=bands,
+                manual=_manual_items(scheme, catalog, video_of.get(b, every), ds),
             )
         )
     cards.sort(key=lambda c: (c.rank or 0, c.branch))
     return tuple(cards), ranking
+
+
+def _manual_items(
+    scheme: Scheme, catalog: Catalog, video: frozenset[str], found: tuple[Deduction, ...]
+) -> tuple[ManualItem, ...]:
+    charged = {d.item: d.occurrences for d in found}
+    return tuple(
+        ManualItem(
+            item=code,
+            name=catalog.items[code].name,
+            points=item.points,
+            group=item.group,
+            findings=charged.get(code, 0),
+        )
+        for code, item in scheme.items.items()
+        if code not in video
+    )
 
 
 @cache

@@ -189,3 +189,25 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     )
     assert proc.returncode == 0, f"demo failed:\n{proc.stdout}\n{proc.stderr}"
     return out, proc.stdout + proc.stderr
+
+
+# --- the evaluation on the committed labelled set, shared by the CLI and notebook tests ----
+
+
+@pytest.fixture(scope="session")
+def eval_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Run ``branchwatch eval eval/labels.yaml`` once (real clips, real model) and return its
+    JSON file and its console output."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("eval") / "eval.json"
+    labels = Path(__file__).resolve().parents[1] / "eval" / "labels.yaml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "eval", str(labels), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, f"eval failed:\n{proc.stdout}\n{proc.stderr}"
+    return out, proc.stdout + proc.stderr

@@ -67,6 +67,7 @@ class Posture(IntEnum):
     WRIST_NEAR_EAR = 7
     LOOKING_AT_PHONE = 8
     LEGS_CROSSED = 9
+    READING = 10
 
 
 @dataclass(frozen=True, slots=True)

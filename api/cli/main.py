@@ -10,17 +10,22 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.table import Table
 
 from api.cli.calibrate import calibrate
+from api.cli.eval import eval_command
 from api.cli.events import events_app
+from api.cli.evidence import evidence_app
 from api.cli.notices import notices, report
 from api.cli.notify import notify_app
 from api.cli.reference import reference_app
 from api.cli.retention import retention_app
+from api.cli.rules import rules_app
 from api.cli.score import score
 from api.cli.serve import serve
 from api.cli.users import users_app
 from api.config import ConfigError, load_config
+from api.config.effective import effective_rules
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +36,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(events_app, name="events")
+app.add_typer(evidence_app, name="evidence")
 app.add_typer(reference_app, name="reference")
 app.command()(calibrate)
 app.command()(score)
 app.add_typer(users_app, name="users")
 app.add_typer(notify_app, name="notify")
 app.add_typer(retention_app, name="retention")
+app.add_typer(rules_app, name="rules")
 app.command()(serve)
 app.command()(notices)
 app.command()(report)
+app.command(name="eval")(eval_command)
 console = Console(stderr=True)
 
 DbOption = Annotated[
@@ -84,8 +92,13 @@ def init(
 @app.command()
 def check(
     config: Annotated[Path, typer.Option("--config", "-c", help="Configuration file.")],
+    branch: Annotated[
+        str | None, typer.Option(help="Print the rules that apply to this branch's camera.")
+    ] = None,
+    camera: Annotated[str | None, typer.Option(help="Camera of --branch.")] = None,
 ) -> None:
-    """Validate a configuration file and report every problem with its line."""
+    """Validate a configuration file and report every problem with its line; with --branch
+    and --camera, print the effective rules of that camera and where each setting comes from."""
     try:
         site = load_config(config)
     except ConfigError as exc:
@@ -93,6 +106,23 @@ def check(
         raise typer.Exit(2) from exc
     cameras = sum(len(b.cameras) for b in site.branches)
     console.print(f"{config}: ok ({len(site.branches)} branches, {cameras} cameras)")
+    if branch is None and camera is None:
+        return
+    if branch is None or camera is None:
+        console.print("[red]give both --branch and --camera[/red]")
+        raise typer.Exit(2)
+    try:
+        rows = effective_rules(site, branch, camera)
+    except KeyError as exc:
+        console.print(f"[red]{exc.args[0]}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    table = Table(title=f"{branch} / {camera} 生效规则")
+    for header in ("项目代码", "检查项目", "状态", "参数(非默认值及来源)"):
+        table.add_column(header)
+    for row in rows:
+        settings = "; ".join(f"{k}={v} ({layer})" for k, v, layer in row.settings)
+        table.add_row(row.item, row.name, row.status, settings)
+    Console(width=200).print(table)
 
 
 @app.command()
@@ -126,8 +156,10 @@ def scan(
     A killed run resumes when started again with the same command; several machines may scan
     into one PostgreSQL database at once.
     """
-    from api.batch import ScanOptions, run_scan, summary_exit_code
-    from api.runs.executors import ExecutorError
+    from api.scan.options import ScanOptions
+    from api.scan.run import run_scan
+    from api.scan.summary import summary_exit_code
+    from api.scan.worker import ExecutorError
 
     try:
         site = load_config(config)

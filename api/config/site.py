@@ -7,7 +7,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
+from api.config.evidence import EvidenceConfig
+from rules.coverage import video_items
 from rules.hours import BusinessHours
+from rules.registry import RuleParams, RuleSettings, merge_rule_settings, validate_rule_settings
 from vision.config import (
     CameraConfig,
     ClutterConfig,
@@ -38,6 +41,11 @@ class BranchConfig(StrictModel):
         "With a single branch, files anywhere under the path belong to it.",
     )
     cameras: list[CameraConfig] = Field(min_length=1, description="Cameras of the branch.")
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Rule settings of this branch, overriding the site's per parameter (e.g. "
+        "its lunch rotation: {LOBBY_MANAGER_ABSENT: {exempt: [{start: '12:00', end: '13:00'}]}}).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -51,6 +59,13 @@ class BranchConfig(StrictModel):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What the branch's cameras have that rules need (:attr:`rules.registry.Rule.needs`):
+        ``zone:<kind>`` for each zone kind drawn, ``uniforms`` if a uniform is calibrated."""
+        kinds = {f"zone:{zone.kind.value}" for cam in self.cameras for zone in cam.zones}
+        return frozenset(kinds | ({"uniforms"} if any(c.uniforms for c in self.cameras) else set()))
 
     def camera(self, camera_id: str) -> CameraConfig:
         for cam in self.cameras:
@@ -79,6 +94,9 @@ class SiteConfig(StrictModel):
         description="Per inspection item: {enabled: bool, ...parameters}; items not listed "
         "run with their defaults.",
     )
+    evidence: EvidenceConfig = Field(
+        default_factory=EvidenceConfig, description="Evidence stills and clips of events."
+    )
     scheme: str = Field(default="psbc", description="Scoring scheme preset or file.")
     branches: list[BranchConfig] = Field(min_length=1, description="Branches.")
 
@@ -87,3 +105,22 @@ class SiteConfig(StrictModel):
             if branch.id == branch_id:
                 return branch
         raise KeyError(f"unknown branch {branch_id!r}")
+
+    def rule_layers(self, branch: BranchConfig, camera: CameraConfig) -> tuple[RuleSettings, ...]:
+        """Rule settings of the site, the branch and the camera (later ones win)."""
+        return (self.rules, branch.rules, camera.rules)
+
+    def camera_rules(self, branch: BranchConfig, camera: CameraConfig) -> dict[str, RuleParams]:
+        """The validated rule parameters that apply to one camera of a branch."""
+        return validate_rule_settings(merge_rule_settings(*self.rule_layers(branch, camera)))
+
+    def branch_video_items(self, branch: BranchConfig) -> frozenset[str]:
+        """Items some camera of the branch checks on video (enabled there, and the branch has
+        what the rule needs); the scheme's other items are 人工检查项 for this branch."""
+        caps = branch.capabilities
+        return frozenset().union(
+            *(
+                video_items(self.camera_rules(branch, cam), capabilities=caps)
+                for cam in branch.cameras
+            )
+        )

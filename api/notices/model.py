@@ -13,7 +13,7 @@ violation where they take effect and the lines add up to the scorecard's totals.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,14 +23,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db.models import Branch, Camera, EventRecord
-from api.evidence import sha256_file
 from api.notices.policy import NoticePolicy
-from api.scorecards import scheme_period
+from api.scorecards import scheme_period, scored_event
 from api.store import EventFilter, Store
+from rules.coverage import ManualItem, counts, video_items
 from rules.periods import Period
 from rules.scoring import BandResult, Scorecard, ScoredEvent, score_period
 from rules.standard import Catalog, Scheme, load_catalog
 from rules.types import EventStatus
+from vision.digest import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,8 @@ class NoticeContent:
     signatories: tuple[str, ...]
     history: tuple[str, ...] = ()
     """Answer rounds of earlier issues (see :mod:`api.notices.history`)."""
+    manual: tuple[ManualItem, ...] = ()
+    """Items of the scheme checked by hand (人工检查项) and their recorded findings."""
 
     @property
     def title(self) -> str:
@@ -212,13 +215,20 @@ def _charges(
     period: Period,
     tz: ZoneInfo,
     catalog: Catalog,
+    video: Mapping[str, frozenset[str]],
 ) -> list[tuple[float, float]]:
     """Points and money each of ``ordered`` adds when the branch's findings are charged in turn."""
     out: list[tuple[float, float]] = []
     before = (0.0, 0.0)
     for i in range(len(ordered)):
         cards, _ = score_period(
-            [*earlier, *ordered[: i + 1]], scheme, period, tz=tz, preview=True, catalog=catalog
+            [*earlier, *ordered[: i + 1]],
+            scheme,
+            period,
+            tz=tz,
+            preview=True,
+            catalog=catalog,
+            video=video,
         )
         total = (
             (sum(d.points for d in cards[0].deductions), sum(d.money for d in cards[0].deductions))
@@ -239,7 +249,7 @@ def verified_still(event: EventRecord) -> Path | None:
     if not path.is_file():
         logger.warning("event %d: still %s is gone", event.id, path)
         return None
-    if sha256_file(path) != event.evidence.get("still_sha256"):
+    if file_sha256(path) != event.evidence.get("still_sha256"):
         logger.error("event %d: still %s does not match its sha256; left out", event.id, path)
         return None
     return path
@@ -289,11 +299,15 @@ def branch_scorecard(
     """
     until = datetime.combine(period.end, time.min, tz)
     events = store.list_events(EventFilter(until=until))
-    records = [
-        ScoredEvent(e.item, e.branch_id, e.start_ts, EventStatus(e.status), e.key) for e in events
-    ]
+    records = [scored_event(e) for e in events]
     cards, _ = score_period(
-        records, scheme, period, branches=sorted(store.branch_timezones()), tz=tz, preview=preview
+        records,
+        scheme,
+        period,
+        branches=sorted(store.branch_timezones()),
+        tz=tz,
+        preview=preview,
+        video=store.branch_video_items(),
     )
     card = next(c for c in cards if c.branch == branch)
     return card, events
@@ -344,19 +358,28 @@ def build_notice(
     catalog = load_catalog()
     store = Store(session)
     card, events = branch_scorecard(store, branch, rules_scheme, per, tz, preview)
+    video = store.branch_video_items()
+    checked = video.get(branch, video_items(catalog=catalog))
     own = sorted(
-        (e for e in events if e.branch_id == branch and _counted(e.status, preview)),
+        (
+            e
+            for e in events
+            if e.branch_id == branch
+            and _counted(e.status, preview)
+            and counts(e.item, scored_event(e).manual, checked)
+        ),
         key=lambda e: (e.start_ts, e.key),
     )
     earlier = [e for e in own if e.start_ts.astimezone(tz).date() < per.start]
     found = [e for e in own if per.contains(e.start_ts, tz)]
     charges = _charges(
-        [ScoredEvent(e.item, branch, e.start_ts, EventStatus.CONFIRMED, e.key) for e in earlier],
-        [ScoredEvent(e.item, branch, e.start_ts, EventStatus.CONFIRMED, e.key) for e in found],
+        [scored_event(e, EventStatus.CONFIRMED) for e in earlier],
+        [scored_event(e, EventStatus.CONFIRMED) for e in found],
         rules_scheme,
         per,
         tz,
         catalog,
+        video,
     )
     cameras = {
         cam.camera_id: cam.name
@@ -427,4 +450,5 @@ def build_notice(
         branches=card.branches,
         report_deadline=issued + timedelta(days=policy.report_days),
         signatories=tuple(policy.signatories),
+        manual=card.manual,
     )

@@ -10,6 +10,7 @@ import logging
 from datetime import date
 
 from api.notices.model import NoticeContent, NoticeLine
+from rules.coverage import MANUAL_LABEL, manual_text
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ def total_rows(content: NoticeContent) -> list[tuple[str, str]]:
     rows.append(("考核金额合计(元)", amount(content.penalty_total)))
     if content.rank is not None:
         rows.append(("本期排名", f"第{content.rank}名（共{content.branches}个网点）"))
+    if content.manual:
+        rows.append((MANUAL_LABEL, manual_text(content.manual)))
     return rows
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -58,6 +59,15 @@ class Settings(BaseSettings):
     )
     page_size: int = Field(
         default=50, ge=1, le=500, description="Events per page of the review queue."
+    )
+    config: Path | None = Field(
+        default=None,
+        description="Site configuration file; with it the 规则质量 page re-runs the rules over "
+        "the stored timelines to show parameter changes suggested by dismissals.",
+    )
+    evidence_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / "evidence",
+        description="Folder for the stills of manual findings recorded in the UI.",
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",

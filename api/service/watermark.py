@@ -3,8 +3,9 @@
 The stored still and clip, and their sha256, are never changed: each request checks the stored
 file against its digest, then serves a copy with a light watermark (``viewer · time UTC``) in
 two corners. Stills are marked in memory per request. Clips are re-encoded (the encoder of
-:func:`vision.clips.write_clip`) once per viewer and hour into a cache folder, so the range
-requests of a video element hit one file; cached copies older than a day are removed.
+:func:`vision.clips.write_clip`, through its ``decorate`` hook) once per viewer and hour into a
+cache folder, so the range requests of a video element hit one file; cached copies older than
+a day are removed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy.typing as npt
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vision.clips import ClipError, write_clip
+from vision.clips import ClipError, ClipSource, ClipSpan, ClipStyle, write_clip
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ ALPHA = 0.45
 JPEG_QUALITY = 90
 CACHE_MAX_AGE_S = 86_400
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+MARKED_CLIP_STYLE = ClipStyle(max_width=1 << 16, crf=23, max_fps=1000.0)
+"""Marked copies keep the stored clip's size and every frame."""
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -139,14 +142,11 @@ def marked_clip(path: Path, sha256: str, viewer: str, now: datetime, cache: Path
         text = mark_text(viewer, hour, "%Y-%m-%d %H:00")
         try:
             write_clip(
-                path,
-                _EPOCH,
-                _EPOCH,
-                _EPOCH + timedelta(days=1),
+                ClipSource(path, _EPOCH),
+                [ClipSpan(_EPOCH, _EPOCH + timedelta(days=1))],
                 out,
-                max_width=1 << 16,
-                crf=23,
-                mark=lambda frame: mark_image(frame, text),
+                decorate=lambda frame, _ts, _speed: mark_image(frame, text),
+                style=MARKED_CLIP_STYLE,
             )
         except ClipError as exc:
             raise WatermarkError(str(exc)) from exc

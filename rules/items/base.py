@@ -31,6 +31,7 @@ PostureName = Literal[
     "wrist_near_ear",
     "looking_at_phone",
     "legs_crossed",
+    "reading",
 ]
 ZoneKindName = Literal[
     "customer_view",

@@ -18,7 +18,9 @@ from api.db.models import Branch, Camera, CoverageGap, EventRecord, Run, Video
 from api.db.session import make_engine, session_scope, upgrade
 from api.store import EventFilter, RunStatus, Store, StoreError, VideoStatus
 from rules.types import Event, EventStatus
-from vision.config import CameraConfig
+from vision.config import CameraConfig, ZoneConfig, ZoneKind
+from vision.config.camera import UniformSignature
+from vision.roles import HIST_SIZE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=SHANGHAI)
@@ -389,3 +391,23 @@ def test_failed_transaction_keeps_what_was_committed(fresh_db_url: str) -> None:
             assert [e.key for e in store.list_events(EventFilter())] == [make_event(0).key]
     finally:
         engine.dispose()
+
+
+def test_sync_site_stores_the_items_each_branch_can_check_on_video(store: Store) -> None:
+    """A screen zone makes SCREENS_OFF a video item; a calibrated uniform makes UNIFORM one;
+    a rule switched off in the config is not."""
+    screen = ZoneConfig(id="tv", kind=ZoneKind.SCREEN, polygon=[(0, 0), (0.2, 0), (0.2, 0.2)])
+    uniform = UniformSignature(role="teller", hist=[1.0 / HIST_SIZE] * HIST_SIZE)
+    site = SiteConfig(
+        rules={"STAFF_PHONE_USE": {"enabled": False}},
+        branches=[
+            BranchConfig(id="b1", name="一", cameras=[CameraConfig(id="c", zones=[screen])]),
+            BranchConfig(id="b2", name="二", cameras=[CameraConfig(id="c", uniforms=[uniform])]),
+        ],
+    )
+    store.sync_site(site)
+    video = store.branch_video_items()
+    assert "SCREENS_OFF" in video["b1"] and "UNIFORM" not in video["b1"]
+    assert "UNIFORM" in video["b2"] and "SCREENS_OFF" not in video["b2"]
+    assert "STAFF_PHONE_USE" not in video["b1"] | video["b2"]
+    assert "GUARD_POSTURE" in video["b1"] & video["b2"]

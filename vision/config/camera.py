@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, model_validator
 
 from vision.config.base import StrictModel
@@ -36,6 +38,11 @@ class CameraConfig(StrictModel):
     zones: list[ZoneConfig] = Field(default_factory=list, description="Zones of this view.")
     uniforms: list[UniformSignature] = Field(
         default_factory=list, description="Uniform signatures seen by this camera."
+    )
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Rule settings of this camera, overriding its branch's and the site's per "
+        "parameter (e.g. {LOBBY_MANAGER_ABSENT: {enabled: false}} for a staff-only corridor).",
     )
 
     @property

@@ -1,7 +1,7 @@
 """The rectification loop: issued notices and their answers, appeals, notification outbox.
 
 Revision ID: 0018_loop
-Revises: 0003
+Revises: 0017_branch_video_items
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_loop"
-down_revision: str | None = "0003"
+down_revision: str | None = "0017_branch_video_items"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
