@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -107,8 +108,11 @@ def camera_heats(
     preview: bool,
     names: dict[tuple[str, str], str],
     branch_names: dict[str, str],
+    frames: Callable[[str, str], Path | None] | None = None,
 ) -> tuple[CameraHeat, ...]:
-    """Per camera with counted violations in the period: their boxes over a still of it."""
+    """Per camera with counted violations in the period: their boxes over a still of it
+    (the camera's clean reference frame from ``frames`` where there is one, else the still
+    of one of the violations)."""
     groups: dict[tuple[str, str], list[EventRecord]] = defaultdict(list)
     for e in events:
         if e.camera_id and _counted(e.status, preview) and period.contains(e.start_ts, tz):
@@ -116,20 +120,29 @@ def camera_heats(
     heats = []
     for (branch, camera), group in sorted(groups.items()):
         placed = [e for e in group if e.box is not None]
-        still = next((s for s in map(verified_still, group) if s is not None), None)
+        still = frames(branch, camera) if frames is not None else None
+        still = still or next((s for s in map(verified_still, group) if s is not None), None)
         heats.append(
             CameraHeat(
                 title=f"{branch_names.get(branch, branch)} {names.get((branch, camera), camera)}",
                 still=still,
                 boxes=np.array([e.box for e in placed], np.float32).reshape(-1, 4),
                 unplaced=len(group) - len(placed),
+                branch=branch,
+                camera=camera,
             )
         )
     return tuple(heats)
 
 
 def report_data(
-    session: Session, scheme_name: str, period: str, *, preview: bool = False, trend: int = 6
+    session: Session,
+    scheme_name: str,
+    period: str,
+    *,
+    preview: bool = False,
+    trend: int = 6,
+    frames: Callable[[str, str], Path | None] | None = None,
 ) -> ReportData:
     """Read and score what the management report shows.
 
@@ -139,6 +152,7 @@ def report_data(
         period: Period text; the trend ends with it.
         preview: Count pending events too.
         trend: Periods in the trend chart.
+        frames: The clean reference frame of a (branch, camera), for the heat maps.
     """
     scheme, per = scheme_period(scheme_name, period)
     store = Store(session)
@@ -186,7 +200,7 @@ def report_data(
             money=np.array([totals[n][1] for n in names], np.float64),
             occurrences=np.array([totals[n][2] for n in names], np.int64),
         ),
-        heats=camera_heats(events, per, tz, preview, cameras, branch_names),
+        heats=camera_heats(events, per, tz, preview, cameras, branch_names, frames),
         overdue=overdue_counts(session),
     )
 

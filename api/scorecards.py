@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.db.models import EventRecord
 from api.db.session import make_engine, session_scope
-from api.store import EventFilter, Store
+from api.store import EventFilter, Store, require_known
 from rules.coverage import MANUAL_RULE_VERSION
 from rules.periods import Period, parse_period
 from rules.scoring import Ranking, Scorecard, ScoredEvent, score_period
@@ -61,6 +61,7 @@ def scorecards(session: Session, query: ScoreQuery) -> tuple[tuple[Scorecard, ..
     scheme, per = scheme_period(query.scheme, query.period)
     store = Store(session)
     zones = store.branch_timezones()
+    require_known("branch", query.branch, zones)
     latest = max(zones.values(), key=lambda z: -_utc_offset_s(z, per.end), default=DEFAULT_TZ)
     until = datetime.combine(per.end, time.min, latest)
     records = [scored_event(e) for e in store.list_events(EventFilter(until=until))]

@@ -256,21 +256,6 @@ class FrameDetections:
             ts=ts,
         )
 
-    def with_tracks(self, track_id: npt.NDArray[np.int64]) -> FrameDetections:
-        """Copy of these detections with track ids assigned."""
-        return FrameDetections(
-            xyxy=self.xyxy,
-            confidence=self.confidence,
-            class_id=self.class_id,
-            track_id=np.asarray(track_id, np.int64),
-            keypoints=self.keypoints,
-            frame_shape=self.frame_shape,
-            camera=self.camera,
-            frame_index=self.frame_index,
-            ts=self.ts,
-            data=self.data,
-        )
-
     def normalized_xyxy(self) -> npt.NDArray[np.float32]:
         """Boxes in 0–1 coordinates of the frame."""
         h, w = self.frame_shape

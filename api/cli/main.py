@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
@@ -60,14 +62,41 @@ DbOption = Annotated[
 ]
 
 
+def log_handler(target: Console) -> RichHandler:
+    """A log handler writing to ``target`` with ISO 8601 local times."""
+    return RichHandler(
+        console=target,
+        show_path=False,
+        rich_tracebacks=False,
+        log_time_format="%Y-%m-%dT%H:%M:%S%z",
+        omit_repeated_times=False,
+    )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        try:
+            number = version("branchwatch")
+        except PackageNotFoundError:
+            number = "unknown (not installed; run `pip install .`)"
+        Console().print(f"branchwatch {number}", highlight=False)
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
+        handlers=[log_handler(console)],
     )
     for noisy in ("ultralytics", "alembic", "matplotlib", "PIL", "numexpr", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -194,8 +223,42 @@ def demo(
         Path, typer.Option(help="Folder for footage, config, database, evidence.")
     ] = Path("branchwatch-demo"),
     duration: Annotated[int, typer.Option(min=120, max=3600, help="Seconds of footage.")] = 600,
+    serve_ui: Annotated[
+        bool,
+        typer.Option("--serve", help="Then run the review UI on the demo store (demo login)."),
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of --serve.")] = 8000,
 ) -> None:
-    """Generate sample footage of one branch, scan it with the real model, print a scorecard."""
-    from api.demo import run_demo
+    """Generate sample footage of one branch, scan it with the real model, review it as the
+    demo supervisor, print a scorecard, write the notice; --serve then opens the review UI.
 
-    raise typer.Exit(run_demo(out, duration, console=console))
+    Progress and results go to stdout (``demo > log`` keeps them), warnings and errors to
+    stderr.
+    """
+    from api.demo import run_demo, serve_environment
+    from api.service.settings import get_settings
+
+    out_console = Console(soft_wrap=True)
+    split_log_streams(out_console)
+    code = run_demo(out, duration, console=out_console)
+    if not serve_ui or code != 0:
+        raise typer.Exit(code)
+    os.environ.update(serve_environment(out.resolve()))
+    get_settings.cache_clear()
+    out_console.print(f"review UI: http://127.0.0.1:{port}/ (Ctrl-C stops it)", highlight=False)
+    serve(host="127.0.0.1", port=port, db=None)
+
+
+def split_log_streams(out: Console) -> None:
+    """Log INFO and DEBUG records to ``out`` (stdout) and warnings and errors to stderr."""
+    root = logging.getLogger()
+    level = root.level
+    info = log_handler(out)
+    info.addFilter(lambda record: record.levelno < logging.WARNING)
+    problems = log_handler(console)
+    problems.setLevel(logging.WARNING)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(info)
+    root.addHandler(problems)
+    root.setLevel(level)

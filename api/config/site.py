@@ -11,6 +11,7 @@ from api.config.evidence import EvidenceConfig
 from rules.coverage import video_items
 from rules.hours import BusinessHours
 from rules.registry import RuleParams, RuleSettings, merge_rule_settings, validate_rule_settings
+from rules.standard import DEFAULT_SCHEME
 from vision.config import (
     CameraConfig,
     ClutterConfig,
@@ -18,6 +19,7 @@ from vision.config import (
     SamplingConfig,
     StrictModel,
 )
+from vision.config.base import ID_PATTERN
 
 CONFIG_VERSION = 1
 
@@ -28,7 +30,7 @@ class BranchConfig(StrictModel):
     id: str = Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9_.-]+$",
+        pattern=ID_PATTERN,
         description="Branch id, unique within the bank.",
     )
     name: str = Field(min_length=1, max_length=200, description="Branch name, e.g. 城东支行.")
@@ -41,6 +43,13 @@ class BranchConfig(StrictModel):
         "With a single branch, files anywhere under the path belong to it.",
     )
     cameras: list[CameraConfig] = Field(min_length=1, description="Cameras of the branch.")
+    call_log: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="CSV export of the branch's queue machine (叫号机): a file, or a folder "
+        "whose *.csv files are all read; layout in rules/calls.py. Without it "
+        "RAISE_HAND_AFTER_CALL finds nothing.",
+    )
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Rule settings of this branch, overriding the site's per parameter (e.g. "
@@ -97,7 +106,7 @@ class SiteConfig(StrictModel):
     evidence: EvidenceConfig = Field(
         default_factory=EvidenceConfig, description="Evidence stills and clips of events."
     )
-    scheme: str = Field(default="psbc", description="Scoring scheme preset or file.")
+    scheme: str = Field(default=DEFAULT_SCHEME, description="Scoring scheme preset or file.")
     branches: list[BranchConfig] = Field(min_length=1, description="Branches.")
 
     def branch(self, branch_id: str) -> BranchConfig:

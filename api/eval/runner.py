@@ -150,7 +150,7 @@ def run_pipeline(
 def _inside(zone: ZoneConfig, dets: FrameDetections) -> bool:
     """Whether the zone's anchor point of any detected person lies in its polygon."""
     h, w = dets.frame_shape
-    polygon = (np.array(zone.polygon, np.float32) * (w, h)).reshape(-1, 1, 2)
+    polygon = (np.array(zone.polygon) * (w, h)).astype(np.float32).reshape(-1, 1, 2)
     return any(
         cv2.pointPolygonTest(polygon, (float(x), float(y)), False) >= 0
         for x, y in anchor_points(dets, zone.anchor)

@@ -24,7 +24,6 @@ from api.db.session import make_engine
 from api.notify.channels import SmtpSettings
 from api.notify.outbox import Dispatcher, NotifySettings
 from api.service.deps import SESSION_COOKIE, LoginRequired
-from api.service.labels import ITEM_NAMES
 from api.service.routes import (
     appeals,
     audit,
@@ -34,12 +33,14 @@ from api.service.routes import (
     notifications,
     pages,
     rectification,
+    scorecards,
     session,
     tokens,
 )
 from api.service.settings import Settings, get_settings
 from api.service.templating import STATIC_DIR, make_templates
 from rules.registry import registered
+from rules.standard import load_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def create_app(settings: Settings, notify: NotifySettings | None = None) -> Fast
     )
     app.state.engine = make_engine(settings.db)
     app.state.templates = make_templates()
-    app.state.known_items = frozenset(registered()) | frozenset(ITEM_NAMES)
+    app.state.known_items = frozenset(registered()) | frozenset(load_catalog().items)
     app.dependency_overrides[get_settings] = lambda: settings
     for module in (
         events,
@@ -166,6 +167,7 @@ def create_app(settings: Settings, notify: NotifySettings | None = None) -> Fast
         tokens,
         session,
         notices,
+        scorecards,
         rectification,
         appeals,
         notifications,

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.db.session import default_db_url
+from rules.standard import DEFAULT_SCHEME
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class Settings(BaseSettings):
         default=900, ge=10, le=86_400, description="Window of the login rate limit (seconds)."
     )
     scheme: str = Field(
-        default="psbc",
+        default=DEFAULT_SCHEME,
         min_length=1,
         max_length=500,
         description="Scoring scheme (preset name or YAML file) of the overview's scores.",

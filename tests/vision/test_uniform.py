@@ -7,7 +7,9 @@ frame), the footage goes through the real pose model and the production timeline
 from __future__ import annotations
 
 from datetime import UTC, time, timedelta
+from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -16,11 +18,12 @@ from rules.hours import BusinessHours, TimeRange
 from rules.items.uniform import UniformParams
 from rules.registry import RuleContext, RuleParams, registered
 from rules.types import Event
-from tests.vision.perception_scene import DEMO_S, INTERVAL_S, T0, Footage, demo_footage
+from tests.vision.perception_scene import DEMO_S, INTERVAL_S, T0, Footage, demo_footage, detect
 from vision.config import CameraConfig
 from vision.observe import TimelineBuilder
-from vision.roles import signature_from_click
+from vision.roles import RoleAssigner, signature_from_click, torso_histogram
 from vision.types import Role, box_iou
+from vision.zones import CompiledZones
 
 OPEN_ALL_DAY = BusinessHours(open=TimeRange(start=time(0), end=time(23, 59)))
 MIN_DURATION_S = 20.0
@@ -82,3 +85,29 @@ def test_tellers_in_uniform_are_not_reported(calibrated: CameraConfig) -> None:
 def test_no_calibrated_uniform_reports_nothing() -> None:
     footage = demo_footage("counter", "teller_w2")
     assert _events(footage, footage.camera) == []
+
+
+def test_real_photos_tell_the_calibrated_clothing_from_other_clothing() -> None:
+    """Real frames (eval/stills, Intel sample videos, CC BY 4.0; see eval/SOURCES.md): the
+    clothing of the woman in black calibrated as the teller uniform; the man in black matches
+    it, the man and the woman in grey do not."""
+    names = ["desk_woman_black", "desk_man_black", "desk_man_grey", "desk_woman_grey"]
+    stills = Path(__file__).parents[2] / "eval" / "stills"
+    images = [cv2.imread(str(stills / f"{name}.jpg")) for name in names]
+    assert all(image is not None for image in images)
+    found = detect([np.asarray(i, np.uint8) for i in images], [T0] * len(images))
+    assert all(len(d) == 1 for d in found)
+    box = found[0].xyxy[0]
+    x, y = float(box[0] + box[2]) / 2, float(box[1] * 0.6 + box[3] * 0.4)
+    sig = signature_from_click(images[0], found[0], x, y, Role.TELLER)
+    camera = CameraConfig(id="desk", uniforms=[sig])
+    h, w = images[0].shape[:2]
+    roles = RoleAssigner(camera, CompiledZones.from_camera(camera, (h, w)))
+    limit = UniformParams().max_distance
+    dist = {
+        name: float(roles.uniform_distances(torso_histogram(image, d.xyxy, d.keypoints))[0, 0])
+        for name, image, d in zip(names, images, found, strict=True)
+    }
+    assert dist["desk_woman_black"] < 0.05
+    assert dist["desk_man_black"] < limit
+    assert dist["desk_man_grey"] > limit and dist["desk_woman_grey"] > limit

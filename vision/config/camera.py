@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from vision.config.base import StrictModel
+from vision.config.base import ID_PATTERN, StrictModel
 from vision.config.zone import ZoneConfig
 
 
@@ -25,7 +25,7 @@ class CameraConfig(StrictModel):
     id: str = Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9_.-]+$",
+        pattern=ID_PATTERN,
         description="Camera id, unique within the branch.",
     )
     name: str = Field(default="", max_length=200, description="Human-readable name (中文 ok).")

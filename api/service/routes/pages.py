@@ -50,6 +50,7 @@ from api.service.deps import (
     client_ip,
 )
 from api.service.media import EvidenceKind, evidence_path
+from api.service.overview import branch_pictures
 from api.service.queries import (
     EventQuery,
     audit_entries,
@@ -65,7 +66,7 @@ from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
 from api.service.routes.appeals import appeal_view
 from api.service.routes.events import known_items
 from api.service.routes.rectification import RectificationSettingsDep
-from api.service.scores import ScoreError, current_month, period_scores
+from api.service.scores import ScoreError, period_scores, shown_period
 from api.service.strip import event_strip
 from api.suggest import Suggestion, suggest
 from rules.coverage import MANUAL_LABEL, CheckKind, scheme_checks, video_items
@@ -161,19 +162,23 @@ def overview(
     settings: SettingsDep,
     period: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    """Branches with their score, pending, confirmed and dismissed counts and newest notice."""
-    label = period or current_month(branch_timezones(db).values())
+    """Branches with their score, money, deductions per item, score trend, heat maps of where
+    violations were, review counts of the period and newest notice. Opens on the month of the
+    newest event."""
+    label = shown_period(db, principal, period)
     error = None
     try:
-        scores = period_scores(db, settings.scheme, label)
+        scores, per = period_scores(db, settings.scheme, label)
+        pictures = branch_pictures(db, settings.db, settings.scheme, label)
     except ScoreError as exc:
-        scores, error = {}, str(exc)
+        scores, per, pictures, error = {}, None, {}, str(exc)
     return _render(
         request,
         "overview.html",
         {
             "principal": principal,
-            "branches": branch_summaries(db, principal, scores),
+            "branches": branch_summaries(db, principal, scores, per),
+            "pictures": pictures,
             "overdue": overdue_counts(db, principal.visible_branches),
             "period": label,
             "score_error": error,
