@@ -110,6 +110,15 @@ class AuditAction(StrEnum):
     USER_DISABLED = "user_disabled"
     USER_ENABLED = "user_enabled"
     AUDIT_EXPORTED = "audit_exported"
+    NOTICE_ISSUED = "notice_issued"
+    NOTICE_ACKNOWLEDGED = "notice_acked"
+    NOTICE_ANSWERED = "notice_answered"
+    NOTICE_RETURNED = "notice_returned"
+    NOTICE_CLOSED = "notice_closed"
+    APPEAL_FILED = "appeal_filed"
+    APPEAL_UPHELD = "appeal_upheld"
+    APPEAL_OVERTURNED = "appeal_overturned"
+    EVIDENCE_EXPIRED = "evidence_expired"
 
 
 class AuthError(Exception):

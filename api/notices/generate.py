@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.db.models import Notice
 from api.db.session import make_engine, session_scope
 from api.notices.docx import write_docx
+from api.notices.history import answer_history
 from api.notices.html import write_html
 from api.notices.model import NoticeContent, NoticeFilesExist, build_notice
 from api.notices.pdf import write_pdf
@@ -122,6 +123,7 @@ def generate_notice(
         version=version,
         issued=issued,
     )
+    content = replace(content, history=answer_history(session, branch, content.period.label))
     folder = out_dir / branch / content.period.label / f"v{version}"
     if folder.exists() and any(folder.iterdir()):
         raise NoticeFilesExist(

@@ -26,13 +26,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.db.session import make_engine
+from api.notify.channels import SmtpSettings
+from api.notify.outbox import Dispatcher, NotifySettings
 from api.service.deps import SESSION_COOKIE, LoginRequired
 from api.service.routes import (
+    appeals,
     audit,
     branches,
     events,
     notices,
+    notifications,
     pages,
+    rectification,
     scorecards,
     session,
     tokens,
@@ -166,15 +171,17 @@ async def _store_errors(request: Request, exc: Exception) -> Response:
     return await _page_errors(request, http)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, notify: NotifySettings | None = None) -> FastAPI:
     """Build the service over the store at ``settings.db``.
 
     Args:
         settings: Service settings; they also answer ``get_settings`` inside the app.
+        notify: How queued notifications are sent (default: from the environment).
 
     Returns:
         The ASGI application.
     """
+    notify = notify if notify is not None else NotifySettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -182,7 +189,15 @@ def create_app(settings: Settings) -> FastAPI:
         # every thread were taken by requests waiting for its lock, it could never finish.
         limiter = to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, settings.max_requests + SPARE_THREADS)
+        dispatcher = None
+        if notify.dispatch:
+            dispatcher = Dispatcher(
+                app.state.engine, notify.policy, SmtpSettings(), notify.interval_s
+            )
+            dispatcher.start()
         yield
+        if dispatcher is not None:
+            dispatcher.stop()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -197,7 +212,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = make_templates()
     app.state.known_items = frozenset(registered()) | frozenset(load_catalog().items)
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (events, branches, audit, tokens, session, notices, scorecards, pages):
+    for module in (
+        events,
+        branches,
+        audit,
+        tokens,
+        session,
+        notices,
+        scorecards,
+        rectification,
+        appeals,
+        notifications,
+        pages,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, _page_errors)
     app.add_exception_handler(DBAPIError, _store_errors)

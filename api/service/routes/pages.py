@@ -39,6 +39,7 @@ from api.manual import (
     ManualNotAllowed,
     record_manual_finding,
 )
+from api.notices.lifecycle import overdue_counts
 from api.quality import stored_quality
 from api.schemas.events import REVIEW_ADAPTER
 from api.service.deps import (
@@ -63,7 +64,9 @@ from api.service.queries import (
     visible_branches,
 )
 from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
+from api.service.routes.appeals import appeal_view
 from api.service.routes.events import known_items
+from api.service.routes.rectification import RectificationSettingsDep
 from api.service.scores import ScoreError, period_scores, shown_period
 from api.service.strip import event_strip
 from api.suggest import Suggestion, suggest
@@ -177,6 +180,7 @@ def overview(
             "principal": principal,
             "branches": branch_summaries(db, principal, scores, per),
             "pictures": pictures,
+            "overdue": overdue_counts(db, principal.visible_branches),
             "period": label,
             "score_error": error,
         },
@@ -260,11 +264,16 @@ def review(
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(
-    request: Request, principal: PageUser, db: SessionDep, event: VisibleEvent
+    request: Request,
+    principal: PageUser,
+    db: SessionDep,
+    event: VisibleEvent,
+    loop_settings: RectificationSettingsDep,
 ) -> Response:
     """One event: still, clip, observation strip, people and roles, rule parameters, history."""
     q = EventQuery(status=None)
     context = panel_context(request, db, principal, event, q)
+    context["appeal_info"] = appeal_view(db, principal, event, loop_settings)
     context["strip"] = event_strip(event, event.video.timeline_path if event.video else None)
     return _render(request, "event.html", context)
 
