@@ -31,6 +31,7 @@ from api.notices.lifecycle import (
     StepNotAllowed,
 )
 from api.service.deps import (
+    API_ERRORS,
     MAX_ID,
     ChangingPageUser,
     ChangingUser,
@@ -49,7 +50,7 @@ from api.service.routes.rectification import (
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(tags=["appeals"])
+router = APIRouter(tags=["appeals"], responses=API_ERRORS)
 
 AppealId = Annotated[int, Path(ge=1, le=MAX_ID, description="Appeal id.")]
 

@@ -48,6 +48,7 @@ from api.notices.lifecycle import (
 )
 from api.notices.photos import PhotoError, PhotoLimits, StoredPhoto, store_photo
 from api.service.deps import (
+    API_ERRORS,
     MAX_ID,
     ChangingPageUser,
     CurrentUser,
@@ -60,7 +61,7 @@ from api.service.routes.notices import NoticeSettingsDep
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(tags=["rectification"])
+router = APIRouter(tags=["rectification"], responses=API_ERRORS)
 
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="Issued notice id.")]
 
