@@ -14,30 +14,37 @@ Example:
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
 import logging
+import math
+import os
 import secrets
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.db.auth_models import ApiToken, AuditLog, AuthSession, User, UserBranch
 from api.db.models import Branch, utcnow
+from api.db.session import begin_write
 
 logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
 API_TOKEN_PREFIX = "bw_"
 LOGIN_CSRF_MAX_AGE_S = 3600
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+"""A token's ``last_used_at`` is written at most this often (each write takes the write lock)."""
 _hasher = PasswordHasher()
 
 
@@ -55,6 +62,31 @@ class Role(StrEnum):
     BRANCH = "branch"
 
 
+class TokenScope(StrEnum):
+    """What an API token may do, within what its account may do."""
+
+    READ = "read"
+    """Read events, stills, clips, branches and the caller's tokens."""
+    REVIEW = "review"
+    """Confirm, dismiss, relabel and reopen events."""
+    ADMIN = "admin"
+    """Read and export the audit log."""
+
+
+ALL_SCOPES = frozenset(TokenScope)
+
+
+def parse_scopes(text: str) -> frozenset[TokenScope]:
+    """Scopes stored as space-separated names (unknown names are dropped, never widened)."""
+    known = {s.value: s for s in TokenScope}
+    return frozenset(known[name] for name in text.split() if name in known)
+
+
+def format_scopes(scopes: Iterable[TokenScope]) -> str:
+    """Scopes as stored: space-separated names in a fixed order."""
+    return " ".join(s.value for s in TokenScope if s in set(scopes))
+
+
 class AuditAction(StrEnum):
     """Kinds of audit records."""
 
@@ -69,6 +101,24 @@ class AuditAction(StrEnum):
     MANUAL_FINDING = "manual_finding"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    STILL_VIEWED = "still_viewed"
+    CLIP_VIEWED = "clip_viewed"
+    NOTICE_VIEWED = "notice_viewed"
+    NOTICE_DOWNLOADED = "notice_downloaded"
+    NOTICE_GENERATED = "notice_generated"
+    USER_ADDED = "user_added"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    AUDIT_EXPORTED = "audit_exported"
+    NOTICE_ISSUED = "notice_issued"
+    NOTICE_ACKNOWLEDGED = "notice_acked"
+    NOTICE_ANSWERED = "notice_answered"
+    NOTICE_RETURNED = "notice_returned"
+    NOTICE_CLOSED = "notice_closed"
+    APPEAL_FILED = "appeal_filed"
+    APPEAL_UPHELD = "appeal_upheld"
+    APPEAL_OVERTURNED = "appeal_overturned"
+    EVIDENCE_EXPIRED = "evidence_expired"
 
 
 class AuthError(Exception):
@@ -93,11 +143,25 @@ class UserError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class LoginLimits:
-    """Failed logins allowed within ``window_s`` before further attempts are refused."""
+    """Back-off of failed logins, so guessing is slow but nobody can lock an account out.
+
+    Failures are counted within ``window_s`` per (account, client address) and per client
+    address. Once a count reaches its free allowance, the next attempt from that address waits
+    ``base_delay_s`` after the last failure, doubling with every further failure up to
+    ``max_delay_s``. The owner logging in from another address is never held back by them.
+    """
 
     per_user: int = 5
     per_address: int = 20
     window_s: int = 900
+    base_delay_s: float = 1.0
+    max_delay_s: float = 300.0
+
+    def delay_s(self, failures: int, free: int) -> float:
+        """Wait after the last failure before the next attempt is checked."""
+        if failures < free:
+            return 0.0
+        return float(min(self.max_delay_s, self.base_delay_s * 2.0 ** min(failures - free, 30)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +176,8 @@ class Principal:
         branches: Assigned branches (supervisor) or the own branch (branch account).
         session_id: Login session, if authenticated by cookie.
         csrf_token: CSRF token of that session (``None`` for API tokens, which need none).
+        token_id: API token, if authenticated by one.
+        scopes: What the token may do; a browser session may do all its role allows.
     """
 
     user_id: int
@@ -121,6 +187,8 @@ class Principal:
     branches: frozenset[str]
     session_id: int | None = None
     csrf_token: str | None = None
+    token_id: int | None = None
+    scopes: frozenset[TokenScope] = ALL_SCOPES
 
     @property
     def visible_branches(self) -> frozenset[str] | None:
@@ -167,7 +235,9 @@ def keyed_digest(secret: str, token: str) -> str:
     return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def _principal(user: User, session: AuthSession | None = None) -> Principal:
+def _principal(
+    user: User, session: AuthSession | None = None, token: ApiToken | None = None
+) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -176,6 +246,8 @@ def _principal(user: User, session: AuthSession | None = None) -> Principal:
         branches=frozenset(b.branch_id for b in user.branches),
         session_id=session.id if session is not None else None,
         csrf_token=session.csrf_token if session is not None else None,
+        token_id=token.id if token is not None else None,
+        scopes=parse_scopes(token.scopes) if token is not None else ALL_SCOPES,
     )
 
 
@@ -305,35 +377,71 @@ def record_audit(
     return row
 
 
+def cli_origin() -> tuple[str, str]:
+    """Who and where, for audit records of CLI commands: ``cli:<OS user>`` and ``cli@<host>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (some containers)
+        user = str(os.getuid())
+    return f"cli:{user}", f"cli@{socket.gethostname()}"
+
+
 # --- login ------------------------------------------------------------------------------------
 
 
-def _recent_failures(db: Session, column: Any, value: str, since: datetime) -> int:
-    query = select(func.count(AuditLog.id)).where(
-        AuditLog.action == AuditAction.LOGIN_FAILED.value, AuditLog.ts >= since, column == value
-    )
-    return int(db.scalar(query) or 0)
+def _failures(db: Session, since: datetime, *conds: Any) -> tuple[int, datetime | None]:
+    """Failed logins since ``since`` matching ``conds``: how many, and the newest one's time."""
+    count, last = db.execute(
+        select(func.count(AuditLog.id), func.max(AuditLog.ts)).where(
+            AuditLog.action == AuditAction.LOGIN_FAILED.value, AuditLog.ts >= since, *conds
+        )
+    ).one()
+    if isinstance(last, str):  # SQLite returns max() of a datetime column as text
+        last = datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return int(count or 0), last
+
+
+def login_wait_s(db: Session, name: str, ip: str, limits: LoginLimits, now: datetime) -> float:
+    """Seconds until the next login attempt for this name from this address is checked."""
+    since = now - timedelta(seconds=limits.window_s)
+    wait = 0.0
+    for count, last, free in (
+        (*_failures(db, since, AuditLog.username == name, AuditLog.ip == ip), limits.per_user),
+        (*_failures(db, since, AuditLog.ip == ip), limits.per_address),
+    ):
+        if last is not None:
+            ready = last + timedelta(seconds=limits.delay_s(count, free))
+            wait = max(wait, (ready - now).total_seconds())
+    return wait
 
 
 def authenticate(db: Session, username: str, password: str, ip: str, limits: LoginLimits) -> User:
-    """Check a login and audit it (success, failure, or refusal by the rate limit).
+    """Check a login and audit it (success, failure, or refusal by the back-off).
+
+    The work of ``db`` so far is committed before the password hash is checked (no lock is held
+    meanwhile); the audit record and the login time are then added in a write transaction the
+    caller commits.
 
     Raises:
-        LoginRateLimited: Too many recent failures for this name or address; the password was
-            not even checked.
+        LoginRateLimited: Too many recent failures for this name from this address, or from
+            this address at all; the password was not even checked.
         InvalidCredentials: Unknown user, wrong password or disabled account.
     """
     now = utcnow()
-    since = now - timedelta(seconds=limits.window_s)
     name = username.strip()[:64]
-    if (
-        _recent_failures(db, AuditLog.username, name, since) >= limits.per_user
-        or _recent_failures(db, AuditLog.ip, ip[:64], since) >= limits.per_address
-    ):
+    wait = login_wait_s(db, name, ip[:64], limits, now)
+    if wait > 0:
         record_audit(db, AuditAction.LOGIN_BLOCKED, username=name, ip=ip)
-        raise LoginRateLimited(limits.window_s)
+        raise LoginRateLimited(math.ceil(wait))
     user = db.scalars(select(User).where(User.username == name)).one_or_none()
-    ok = verify_password(user.password_hash if user is not None else _dummy_hash(), password)
+    stored_hash = user.password_hash if user is not None else _dummy_hash()
+    # The hash takes a while by design: check it outside any transaction, so no lock is held.
+    if db.in_transaction():
+        db.commit()
+    ok = verify_password(stored_hash, password)
+    begin_write(db)
     if user is None or not ok or not user.active:
         record_audit(db, AuditAction.LOGIN_FAILED, username=name, ip=ip)
         raise InvalidCredentials("wrong user name or password")
@@ -378,8 +486,8 @@ def session_principal(db: Session, secret: str, token: str) -> Principal | None:
     if row is None:
         return None
     if row.expires_at <= utcnow():
-        db.delete(row)
-        db.flush()
+        begin_write(db)
+        db.execute(delete(AuthSession).where(AuthSession.id == row.id))
         return None
     user = db.get(User, row.user_id)
     if user is None or not user.active:
@@ -431,15 +539,28 @@ def check_csrf(principal: Principal, sent: str | None) -> bool:
 
 
 def create_api_token(
-    db: Session, user_id: int, name: str, secret: str, expires_at: datetime | None = None
+    db: Session,
+    user_id: int,
+    name: str,
+    secret: str,
+    scopes: Iterable[TokenScope],
+    expires_at: datetime,
 ) -> tuple[str, ApiToken]:
-    """Issue an API token; the plain token is returned once and never stored."""
+    """Issue an API token; the plain token is returned once and never stored.
+
+    Raises:
+        UserError: No scope is given.
+    """
+    stored = format_scopes(scopes)
+    if not stored:
+        raise UserError(f"a token needs at least one scope ({format_scopes(TokenScope)})")
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=user_id,
         name=name[:100],
         prefix=token[:10],
         digest=keyed_digest(secret, token),
+        scopes=stored,
         created_at=utcnow(),
         expires_at=expires_at,
     )
@@ -463,6 +584,27 @@ def token_principal(db: Session, secret: str, token: str) -> Principal | None:
     user = db.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    row.last_used_at = now
-    db.flush()
-    return _principal(user)
+    if row.last_used_at is None or row.last_used_at <= now - TOKEN_USE_RESOLUTION:
+        _mark_used(db, row.id, now)
+    return _principal(user, token=row)
+
+
+def _mark_used(db: Session, token_id: int, now: datetime) -> None:
+    """Record a token's use, in a write transaction of its own (the read so far is committed).
+
+    Concurrent requests with the same token write it once: the update only applies while the
+    stored time is still older than :data:`TOKEN_USE_RESOLUTION`.
+    """
+    begin_write(db)
+    db.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -32,7 +32,7 @@ from api.scan.driver import references_root
 from api.scan.options import ScanOptions
 from api.scan.run import run_scan
 from api.scan.summary import summary_exit_code
-from api.schemas.events import ReviewAction, ReviewCreate
+from api.schemas.events import ReviewAction, StatusReview
 from api.service.review import apply_review
 from api.store import EventFilter, Store
 from rules.standard import DEFAULT_SCHEME, STANDARDS_DIR, load_catalog
@@ -297,7 +297,7 @@ def review_scripted(db_url: str, findings_path: Path) -> int:
             ).all()
             for event in pending:
                 if any(_matches(event, f) for f in intended):
-                    body = ReviewCreate(action=ReviewAction.CONFIRM, reason="与录像脚本一致")
+                    body = StatusReview(action=ReviewAction.CONFIRM, reason="与录像脚本一致")
                     apply_review(session, principal, event, body, "127.0.0.1", items)
                     confirmed += 1
     finally:

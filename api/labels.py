@@ -31,6 +31,25 @@ ACTION_NAMES = {
     "reopen": "重新待复核",
     "token_created": "创建 API 令牌",
     "token_revoked": "吊销 API 令牌",
+    "notice_issued": "下发整改通知书",
+    "notice_acked": "网点签收通知书",
+    "notice_answered": "网点提交整改回复",
+    "notice_returned": "退回整改回复",
+    "notice_closed": "验收并关闭通知书",
+    "appeal_filed": "网点提出申诉",
+    "appeal_upheld": "申诉驳回（维持）",
+    "appeal_overturned": "申诉成立（撤销）",
+    "evidence_expired": "证据到期删除",
+}
+CASE_STATE_NAMES = {
+    "issued": "已下发",
+    "acknowledged": "已签收",
+    "answered": "已回复待验收",
+    "returned": "已退回待重新回复",
+    "closed": "已验收关闭",
+    "open": "待裁决",
+    "upheld": "维持",
+    "overturned": "撤销",
 }
 DETAIL_NAMES = {
     "observed_from": "观测起点",

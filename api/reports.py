@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from api.charts import (
 )
 from api.db.models import Branch, Camera, EventRecord
 from api.notices.fonts import CjkFonts
+from api.notices.lifecycle import overdue_counts
 from api.notices.model import PREVIEW_BANNER, period_text, verified_still
 from api.notices.pdf import MARGIN, WIDTH, PdfStyles, grid_table, page_decorator
 from api.scorecards import scheme_period, scored_event
@@ -60,6 +61,8 @@ class ReportData:
     trend: ScoreTrend
     deductions: ItemDeductions
     heats: tuple[CameraHeat, ...]
+    overdue: dict[str, int] = field(default_factory=dict)
+    """Issued notices per branch whose answer is overdue (today)."""
 
 
 def previous_period(period: Period, stages: tuple[tuple[int, ...], ...]) -> Period:
@@ -198,6 +201,7 @@ def report_data(
             occurrences=np.array([totals[n][2] for n in names], np.int64),
         ),
         heats=camera_heats(events, per, tz, preview, cameras, branch_names, frames),
+        overdue=overdue_counts(session),
     )
 
 
@@ -223,6 +227,14 @@ def ranking_rows(data: ReportData) -> list[tuple[str, ...]]:
             )
         )
     return rows
+
+
+def overdue_text(data: ReportData) -> str:
+    """The line on overdue rectification answers (empty when none is overdue)."""
+    if not data.overdue:
+        return ""
+    each = "；".join(f"{data.names.get(b, b)} {n} 份" for b, n in sorted(data.overdue.items()))
+    return f"逾期未回复的整改通知书共 {sum(data.overdue.values())} 份：{each}。"
 
 
 def write_charts(data: ReportData, folder: Path) -> dict[str, Path]:
@@ -275,6 +287,10 @@ def write_report(data: ReportData, path: Path, issued: date | None = None) -> Pa
             (12 * mm, 32 * mm, 16 * mm, 14 * mm, 24 * mm, 28 * mm, 48 * mm),
             False,
         ),
+    ]
+    if overdue_text(data):
+        story.append(styles.p(overdue_text(data), styles.banner))
+    story += [
         KeepTogether([styles.p("二、得分趋势", styles.heading), _image(charts["trend"], WIDTH)]),
         KeepTogether(
             [styles.p("三、扣分项目分布", styles.heading), _image(charts["deductions"], WIDTH)]

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.faces import blur_faces
+from vision.private import private_folder, publish_private
 from vision.timeline import ObservationTimeline
 from vision.types import Role
 
@@ -267,7 +268,7 @@ def write_clip(
                 f"clip end {span.t1.isoformat()} is not after its start {span.t0.isoformat()}",
             )
     tmp = out.with_name(out.name + ".part")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(out.parent)
     try:
         container = av.open(str(source.path), mode="r")
     except (av.FFmpegError, OSError) as exc:
@@ -300,7 +301,7 @@ def write_clip(
         raise ClipError(
             source.path, f"no frame between {first:.2f} s and {last:.2f} s into the file"
         )
-    tmp.replace(out)
+    publish_private(tmp, out)
     logger.debug(
         "clip %s: %d frames (%d decoded) from %s", out, info.frames, info.decoded, source.path
     )

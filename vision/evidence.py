@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
+from vision.private import private_folder, publish_private
+
 logger = logging.getLogger(__name__)
 
 CJK_FONTS = (
@@ -126,11 +128,11 @@ def _blit(
 
 
 def write_jpeg(path: Path, image: npt.NDArray[np.uint8], quality: int = 88) -> None:
-    """Write a JPEG atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a JPEG atomically (temporary file, then rename), readable by the owner only."""
+    private_folder(path.parent)
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError(f"cannot encode JPEG for {path}")
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(buf.tobytes())
-    tmp.replace(path)
+    publish_private(tmp, path)

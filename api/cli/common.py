@@ -12,9 +12,12 @@ import numpy as np
 import numpy.typing as npt
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from api.config import ConfigError, SiteConfig, load_config
 from api.config.site import BranchConfig
+from api.db.session import StoreURLError, make_engine, upgrade
 from vision.config import CameraConfig
 from vision.probe import VideoError, probe
 from vision.sampler import read_frame_at
@@ -99,3 +102,15 @@ def read_still(path: Path, at_s: float | None) -> npt.NDArray[np.uint8]:
         return read_frame_at(path, _ORIGIN, _ORIGIN + timedelta(seconds=at_s))
     except VideoError as exc:
         raise StillError(f"{path}: cannot decode the video at {at_s:g} s ({exc.reason})") from exc
+
+
+def store_engine(db_url: str | None) -> Engine:
+    """An engine on the store, migrated to the current schema, or exit naming the problem."""
+    try:
+        engine = make_engine(db_url)
+        upgrade(engine)
+    except StoreURLError as exc:
+        raise fail(str(exc)) from exc
+    except DBAPIError as exc:
+        raise fail(f"database error: {exc.orig}") from exc
+    return engine

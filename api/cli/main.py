@@ -19,7 +19,9 @@ from api.cli.eval import eval_command
 from api.cli.events import events_app
 from api.cli.evidence import evidence_app
 from api.cli.notices import notices, report
+from api.cli.notify import notify_app
 from api.cli.reference import reference_app
+from api.cli.retention import retention_app
 from api.cli.rules import rules_app
 from api.cli.score import score
 from api.cli.serve import serve
@@ -41,6 +43,8 @@ app.add_typer(reference_app, name="reference")
 app.command()(calibrate)
 app.command()(score)
 app.add_typer(users_app, name="users")
+app.add_typer(notify_app, name="notify")
+app.add_typer(retention_app, name="retention")
 app.add_typer(rules_app, name="rules")
 app.command()(serve)
 app.command()(notices)

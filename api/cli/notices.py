@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from api.auth import AuditAction, cli_origin, record_audit
 from api.db.models import Branch
 from api.db.session import (
     SchemaError,
@@ -70,6 +71,7 @@ def notices(
         table = Table(title=f"{period} 整改通知书")
         for col in ("网点", "编号", "版本", "问题", "扣分", "考核金额(元)", "文件"):
             table.add_column(col)
+        who, origin = cli_origin()
         with session_scope(engine) as session:
             ids = (
                 [branch] if branch else list(session.scalars(select(Branch.id).order_by(Branch.id)))
@@ -77,6 +79,15 @@ def notices(
             for branch_id in ids:
                 made = generate_notice(
                     session, branch_id, period, out, scheme=scheme, policy=rules, preview=preview
+                )
+                record_audit(
+                    session,
+                    AuditAction.NOTICE_GENERATED,
+                    username=who,
+                    ip=origin,
+                    target=f"notice:{made.notice_id}",
+                    branch_id=branch_id,
+                    after=made.summary,
                 )
                 c = made.content
                 table.add_row(

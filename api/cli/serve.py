@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from api.db.session import SchemaError, StoreURLError, check_schema, make_engine
-from api.service.settings import Settings, get_settings
+from api.service.settings import DEFAULT_SECRET, DEFAULT_SECRET_WARNING, Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,11 @@ def serve(
     from api.service.app import create_app
 
     settings = serve_settings(db)
+    if (
+        settings.environment == "development"
+        and settings.secret_key.get_secret_value() == DEFAULT_SECRET
+    ):
+        console.print(f"[yellow]warning: {DEFAULT_SECRET_WARNING}[/yellow]", highlight=False)
     try:
         engine = make_engine(settings.db)
         check_schema(engine)
@@ -58,7 +63,7 @@ def serve(
         create_app(settings),
         host=host,
         port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        proxy_headers=False,  # the app trusts only BRANCHWATCH_FORWARDED_ALLOW_IPS
+        limit_concurrency=settings.max_requests,
         log_level="info",
     )

@@ -21,10 +21,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from api.auth import (
+    AuditAction,
     Role,
+    TokenScope,
     UserError,
     add_user,
+    cli_origin,
     create_api_token,
+    record_audit,
     set_user_active,
 )
 from api.db.auth_models import User
@@ -66,6 +70,13 @@ def _session(db: str | None) -> Iterator[Session]:
         raise typer.Exit(EXIT_USAGE) from exc
 
 
+def _audit(session: Session, action: AuditAction, user: User, after: dict[str, object]) -> None:
+    who, origin = cli_origin()
+    record_audit(
+        session, action, username=who, ip=origin, target=f"user:{user.username}", after=after
+    )
+
+
 @users_app.command("add")
 def add(
     username: Annotated[str, typer.Argument(help="Login name.")],
@@ -83,6 +94,12 @@ def add(
     """Add an account (the password is asked for twice unless given)."""
     with _session(db) as session:
         user = add_user(session, username, password, role, branch or [], name)
+        _audit(
+            session,
+            AuditAction.USER_ADDED,
+            user,
+            {"role": user.role, "branches": sorted(b.branch_id for b in user.branches)},
+        )
         console.print(f"added {user.role} {user.username}")
 
 
@@ -109,7 +126,8 @@ def disable(
 ) -> None:
     """Disable an account: it cannot log in, its sessions end and its API tokens are revoked."""
     with _session(db) as session:
-        set_user_active(session, username, active=False)
+        user = set_user_active(session, username, active=False)
+        _audit(session, AuditAction.USER_DISABLED, user, {"active": False})
         console.print(f"disabled {username}")
 
 
@@ -119,7 +137,8 @@ def enable(
 ) -> None:
     """Enable a disabled account again."""
     with _session(db) as session:
-        set_user_active(session, username, active=True)
+        user = set_user_active(session, username, active=True)
+        _audit(session, AuditAction.USER_ENABLED, user, {"active": True})
         console.print(f"enabled {username}")
 
 
@@ -127,21 +146,40 @@ def enable(
 def token(
     username: Annotated[str, typer.Argument(help="Login name the token acts as.")],
     name: Annotated[str, typer.Option(help="What the token is for.")] = "automation",
+    scope: Annotated[
+        list[TokenScope] | None,
+        typer.Option(
+            "--scope",
+            help="What it may do: read, review, admin (repeat for several; default read).",
+        ),
+    ] = None,
     days: Annotated[
-        int | None, typer.Option(min=1, max=3650, help="Days until it expires.")
+        int | None,
+        typer.Option(
+            min=1, max=3650, help="Days until it expires (default BRANCHWATCH_TOKEN_DAYS, 90)."
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:
     """Issue an API token (printed once; send it as `Authorization: Bearer <token>`)."""
     try:
-        secret = get_settings().secret_key.get_secret_value()
+        settings = get_settings()
     except ValidationError as exc:
         err_console.print(f"[red]{exc.errors()[0]['msg']}[/red]", highlight=False)
         raise typer.Exit(EXIT_USAGE) from exc
+    scopes = scope or [TokenScope.READ]
     with _session(db) as session:
         user = session.scalars(select(User).where(User.username == username)).one_or_none()
         if user is None or not user.active:
             raise UserError(f"no active user {username!r}")
-        expires = utcnow() + timedelta(days=days) if days else None
-        plain, _ = create_api_token(session, user.id, name, secret, expires)
+        expires = utcnow() + timedelta(days=days or settings.token_days)
+        plain, row = create_api_token(
+            session, user.id, name, settings.secret_key.get_secret_value(), scopes, expires
+        )
+        _audit(
+            session,
+            AuditAction.TOKEN_CREATED,
+            user,
+            {"token": row.id, "name": row.name, "prefix": row.prefix, "scopes": row.scopes},
+        )
         console.print(plain, highlight=False)

@@ -63,7 +63,8 @@ class AuthSession(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for automation, acting as its user; revoked tokens are kept."""
+    """A bearer token for automation, acting as its user within its scopes (space-separated
+    ``read``/``review``/``admin``); revoked tokens are kept."""
 
     __tablename__ = "api_tokens"
 
@@ -72,6 +73,7 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(64), default="read")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from api.db import auth_models, models
+from api.db import auth_models, loop_models, models
 
-TABLE_MODULES = (models, auth_models)
+TABLE_MODULES = (models, auth_models, loop_models)
 """Modules that declare tables on :class:`api.db.models.Base`; add new ones here."""
 
 metadata: MetaData = models.Base.metadata

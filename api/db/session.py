@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,15 +25,16 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
 DB_ENV = "BRANCHWATCH_DB"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-PG_POOL_SIZE = 5
-PG_MAX_OVERFLOW = 10
+POOL_SIZE = 10
+POOL_MAX_OVERFLOW = 20
+POOL_TIMEOUT_S = 60
 PG_POOL_RECYCLE_S = 1800
 SQLITE_IMMEDIATE = "branchwatch_sqlite_immediate"
 """Execution option: on SQLite, take the write lock when the transaction begins."""
@@ -101,10 +104,41 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _sqlite_on_begin(conn: Connection) -> None:
-    # A writer that starts as a reader can fail at once on SQLITE_BUSY; IMMEDIATE waits instead.
-    immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+class _WriterLock:
+    """One writer at a time per engine on SQLite, handed over at once.
+
+    SQLite's busy handler polls with sleeps of up to 100 ms, so under many concurrent writers of
+    one process an unlucky one can miss every release until its busy timeout ends. Writers of
+    the same engine therefore queue on a lock first; other processes still meet the busy
+    timeout of SQLite itself.
+    """
+
+    KEY = "branchwatch_writer_lock"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def begin(self, conn: Connection) -> None:
+        # A writer that starts as a reader can fail at once on SQLITE_BUSY; IMMEDIATE waits.
+        if not conn.get_execution_options().get(SQLITE_IMMEDIATE, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError(
+                "BEGIN IMMEDIATE",
+                None,
+                sqlite3.OperationalError("database is locked (other writers of this process)"),
+            )
+        conn.info[self.KEY] = self
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Connection) -> None:
+        if conn.info.pop(self.KEY, None) is self:
+            self._lock.release()
 
 
 def make_engine(url: str | URL | None = None) -> Engine:
@@ -125,18 +159,53 @@ def make_engine(url: str | URL | None = None) -> Engine:
     parsed = parse_db_url(url if url is not None else default_db_url())
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            _private_file(Path(parsed.database))
+        engine = create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_MAX_OVERFLOW,
+            pool_timeout=POOL_TIMEOUT_S,
+        )
+        writers = _WriterLock()
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "begin", writers.begin)
+        event.listen(engine, "commit", writers.end)
+        event.listen(engine, "rollback", writers.end)
         return engine
     return create_engine(
         parsed,
         pool_pre_ping=True,
-        pool_size=PG_POOL_SIZE,
-        max_overflow=PG_MAX_OVERFLOW,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_MAX_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_S,
         pool_recycle=PG_POOL_RECYCLE_S,
     )
+
+
+def _private_file(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (0600; a new folder 0700).
+
+    SQLite gives its ``-wal`` and ``-shm`` files the permissions of the database file.
+    Existing files and folders are left as they are.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def begin_write(session: Session) -> None:
+    """End the session's transaction and start one that will write.
+
+    On SQLite the new transaction takes the write lock at once (``BEGIN IMMEDIATE``), waiting
+    up to the busy timeout for other writers; a transaction that read first and writes later
+    could instead fail at once with "database is locked". Elsewhere it is a plain transaction.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={SQLITE_IMMEDIATE: True})
 
 
 def alembic_config() -> Config:

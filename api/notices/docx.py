@@ -164,6 +164,10 @@ def write_docx(content: NoticeContent, path: Path) -> Path:
     if content.stills:
         _para(doc, sections.HEADINGS[3], 13, heading=True)
         _stills(doc, content)
+    if content.history:
+        _para(doc, sections.HISTORY_HEADING, 13, heading=True)
+        for text in content.history:
+            _para(doc, text, 11)
     signs, seal, day = sections.signoff(content)
     doc.add_paragraph()
     _para(doc, "\u3000\u3000".join(signs), 12)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.db.models import Notice
 from api.db.session import make_engine, session_scope
 from api.notices.docx import write_docx
+from api.notices.history import answer_history
 from api.notices.html import write_html
 from api.notices.model import NoticeContent, NoticeFilesExist, build_notice
 from api.notices.pdf import write_pdf
@@ -51,6 +53,16 @@ class GeneratedNotice:
     notice_id: int
     content: NoticeContent
     paths: dict[str, Path]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """What the audit log records of a generation."""
+        return {
+            "number": self.content.number,
+            "period": self.content.period.label,
+            "preview": self.content.preview,
+            "files": sorted(p.name for p in self.paths.values()),
+        }
 
 
 def next_version(session: Session, branch: str, period: str) -> int:
@@ -111,6 +123,7 @@ def generate_notice(
         version=version,
         issued=issued,
     )
+    content = replace(content, history=answer_history(session, branch, content.period.label))
     folder = out_dir / branch / content.period.label / f"v{version}"
     if folder.exists() and any(folder.iterdir()):
         raise NoticeFilesExist(

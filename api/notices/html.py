@@ -115,6 +115,7 @@ def render_html(content: NoticeContent, ui: PageControls | None = None, css_href
             requirements=sections.requirements(content),
             stills=stills,
             stills_note=sections.stills_note(content),
+            history_heading=sections.HISTORY_HEADING,
             signs=signs,
             seal=seal,
             day=day,

@@ -135,6 +135,8 @@ class NoticeContent:
     appeal_to: str
     cc: tuple[str, ...]
     signatories: tuple[str, ...]
+    history: tuple[str, ...] = ()
+    """Answer rounds of earlier issues (see :mod:`api.notices.history`)."""
     manual: tuple[ManualItem, ...] = ()
     """Items of the scheme checked by hand (人工检查项) and their recorded findings."""
 

@@ -169,6 +169,9 @@ def _story(styles: PdfStyles, content: NoticeContent) -> list[Flowable]:
     story += [styles.p(text, styles.body) for text in rest]
     if content.stills:
         story += _stills(styles, content)
+    if content.history:
+        story.append(styles.p(sections.HISTORY_HEADING, styles.heading))
+        story += [styles.p(text, styles.plain) for text in content.history]
     signs, seal, day = sections.signoff(content)
     block: list[Flowable] = [Spacer(1, 8 * mm)]
     block += [styles.p("\u3000\u3000".join(signs), styles.plain), Spacer(1, 8 * mm)]

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from api.config import SiteConfig
 from api.db.models import Video
 from api.db.session import make_engine, upgrade
+from api.nightly import after_nightly_run
 from api.scan import units
 from api.scan.driver import DriveContext, DriveResult, drive
 from api.scan.executors import make_executor
@@ -115,6 +116,7 @@ def run_scan(
         )
 
     units.with_db_retry(engine, finish, "finishing the run")
+    after_nightly_run(engine, run.run_id, summary_exit_code(summary) == 0, summary.events_new)
     engine.dispose()
     print_summary(summary, console)
     return summary

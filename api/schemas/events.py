@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from rules.types import EventStatus
 
@@ -95,29 +95,50 @@ class EventsPublic(BaseModel):
     offset: int
 
 
-class ReviewCreate(BaseModel):
-    """A review decision.
-
-    ``dismiss`` and ``relabel`` need a reason; ``relabel`` needs the new item code.
-    ``expected_status`` guards against two reviewers deciding at once (409 if it differs).
-    """
+class _Review(BaseModel):
+    """Fields of every review decision."""
 
     model_config = ConfigDict(extra="forbid")
 
-    action: ReviewAction
-    reason: str = Field(default="", max_length=500, description="Why (required to dismiss).")
-    item: str | None = Field(
-        default=None, pattern=ITEM_PATTERN, description="New item code (relabel only)."
-    )
     expected_status: EventStatus | None = Field(
         default=None, description="Status the reviewer saw; the review fails if it changed."
     )
 
-    @model_validator(mode="after")
-    def verify_fields(self) -> ReviewCreate:
-        """Reason and item must fit the action."""
-        if self.action in (ReviewAction.DISMISS, ReviewAction.RELABEL) and not self.reason.strip():
-            raise ValueError(f"action {self.action.value} needs a reason")
-        if (self.action is ReviewAction.RELABEL) != (self.item is not None):
-            raise ValueError("item is given with action relabel, and only then")
-        return self
+
+Reason = Annotated[
+    str, Field(min_length=1, max_length=500, pattern=r"\S", description="Why (not blank).")
+]
+
+
+class StatusReview(_Review):
+    """Confirm an event, or reopen it for review; a reason is optional."""
+
+    action: Literal[ReviewAction.CONFIRM, ReviewAction.REOPEN]
+    reason: str = Field(default="", max_length=500, description="Why.")
+    item: None = Field(default=None, description="Not used by this action.")
+
+
+class DismissReview(_Review):
+    """Dismiss an event as a false alarm; needs a reason."""
+
+    action: Literal[ReviewAction.DISMISS]
+    reason: Reason
+    item: None = Field(default=None, description="Not used by this action.")
+
+
+class RelabelReview(_Review):
+    """Change an event's inspection item; needs the new item code and a reason."""
+
+    action: Literal[ReviewAction.RELABEL]
+    reason: Reason
+    item: str = Field(pattern=ITEM_PATTERN, description="New item code.")
+
+
+ReviewCreate = Annotated[
+    StatusReview | DismissReview | RelabelReview, Field(discriminator="action")
+]
+"""A review decision. ``expected_status`` guards against two reviewers deciding at once (409
+if it differs)."""
+REVIEW_ADAPTER: TypeAdapter[StatusReview | DismissReview | RelabelReview] = TypeAdapter(
+    ReviewCreate
+)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.auth import TokenScope, parse_scopes
 
 logger = logging.getLogger(__name__)
 
@@ -16,8 +18,18 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, description="What the token is for.")
+    scopes: list[TokenScope] = Field(
+        default=[TokenScope.READ],
+        min_length=1,
+        max_length=len(TokenScope),
+        description="What it may do: read (events, evidence), review (decisions), "
+        "admin (audit log).",
+    )
     expires_days: int | None = Field(
-        default=None, ge=1, le=3650, description="Days until it expires (never if omitted)."
+        default=None,
+        ge=1,
+        le=3650,
+        description="Days until it expires (the service's default lifetime if omitted).",
     )
 
 
@@ -29,10 +41,19 @@ class TokenPublic(BaseModel):
     id: int
     name: str
     prefix: str = Field(description="First characters, to recognise it.")
+    scopes: list[TokenScope]
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def split_scopes(cls, value: object) -> object:
+        """Stored scopes are one space-separated string."""
+        if isinstance(value, str):
+            return [s for s in TokenScope if s in parse_scopes(value)]
+        return value
 
 
 class TokenCreated(TokenPublic):

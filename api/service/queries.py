@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,21 +50,43 @@ def visible_branches(db: Session, principal: Principal) -> list[Branch]:
     return list(db.scalars(query))
 
 
+MIN_UTC = datetime.min.replace(tzinfo=UTC)
+MAX_UTC = datetime.max.replace(tzinfo=UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A time bound in UTC: naive means UTC; one beyond what datetime holds in UTC is clamped
+    (``0001-01-01T00:00+08:00`` is before the first representable UTC instant)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return MIN_UTC if value.year == datetime.min.year else MAX_UTC
+
+
+def _midnight_utc(day: date | None, tz: ZoneInfo) -> datetime:
+    """The UTC time of a day's local midnight, for every day from 0001-01-01 to 9999-12-31;
+    ``None`` stands for the day after 9999-12-31."""
+    return MAX_UTC if day is None else as_utc(datetime.combine(day, time(0), tz))
+
+
 def _day_condition(branches: list[Branch], day: date) -> Any:
     """Events starting on ``day`` in the time zone of their own branch."""
-    return _span_condition(branches, day, day + timedelta(days=1))
+    return _span_condition(branches, day, day + timedelta(days=1) if day < date.max else None)
 
 
-def _span_condition(branches: list[Branch], first: date, end: date) -> Any:
-    """Events starting on the days ``[first, end)`` in the time zone of their own branch."""
+def _span_condition(branches: list[Branch], first: date, end: date | None) -> Any:
+    """Events starting on the days ``[first, end)`` in the time zone of their own branch
+    (``end`` ``None``: up to the last representable day)."""
     parts = []
     for branch in branches:
         tz = ZoneInfo(branch.timezone)
         parts.append(
             and_(
                 EventRecord.branch_id == branch.id,
-                EventRecord.start_ts >= datetime.combine(first, time(0), tz),
-                EventRecord.start_ts < datetime.combine(end, time(0), tz),
+                EventRecord.start_ts >= _midnight_utc(first, tz),
+                EventRecord.start_ts < _midnight_utc(end, tz),
             )
         )
     return or_(*parts) if parts else false()

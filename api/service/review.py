@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from api.auth import AuditAction, Principal, record_audit
 from api.db.models import EventRecord, Review, utcnow
-from api.schemas.events import ReviewAction, ReviewCreate
+from api.db.session import begin_write
+from api.schemas.events import RelabelReview, ReviewAction, ReviewCreate
 from rules.types import EventStatus
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ def apply_review(
     Returns:
         The updated event.
 
+    The write transaction starts here and the event is read again under its lock (SQLite:
+    the database write lock; PostgreSQL: ``FOR UPDATE``), so of two reviewers deciding at once
+    the second sees the first one's decision.
+
     Raises:
         ReviewNotAllowed: The caller may not review events of this branch.
         ReviewConflict: The status differs from ``expected_status``, the decision would change
@@ -65,12 +70,14 @@ def apply_review(
     """
     if not principal.can_review(event.branch_id):
         raise ReviewNotAllowed(f"{principal.username} may not review events of {event.branch_id}")
+    begin_write(db)
+    db.refresh(event, with_for_update=True)
     if body.expected_status is not None and event.status != body.expected_status.value:
         raise ReviewConflict(
             f"event {event.id} is {event.status} now, not {body.expected_status.value}"
         )
     before = _state(event)
-    if body.action is ReviewAction.RELABEL:
+    if isinstance(body, RelabelReview):
         if body.item not in known_items:
             raise ReviewConflict(f"unknown inspection item {body.item!r}")
         if body.item == event.item:

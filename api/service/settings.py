@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SECRET = "changethis"
 MIN_SECRET_LENGTH = 32
+DEFAULT_SECRET_WARNING = (
+    "development mode with the default secret key: anyone who knows it can forge login and "
+    "CSRF tokens; set BRANCHWATCH_SECRET_KEY before the service sees real footage"
+)
 
 
 class Settings(BaseSettings):
@@ -44,13 +48,33 @@ class Settings(BaseSettings):
         default=12.0, gt=0.0, le=720.0, description="Lifetime of a browser login (hours)."
     )
     login_max_failures: int = Field(
-        default=5, ge=1, le=1000, description="Failed logins per user name within the window."
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed logins per user name and client address within the window before "
+        "further attempts from that address back off (1 s, doubling).",
     )
     login_max_failures_per_address: int = Field(
-        default=20, ge=1, le=10_000, description="Failed logins per client address in the window."
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Failed logins per client address (any user) in the window before back-off.",
     )
     login_window_s: int = Field(
-        default=900, ge=10, le=86_400, description="Window of the login rate limit (seconds)."
+        default=900, ge=10, le=86_400, description="Window of the failure counts (seconds)."
+    )
+    login_max_delay_s: int = Field(
+        default=300, ge=1, le=86_400, description="Longest back-off between attempts (seconds)."
+    )
+    max_requests: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Requests served at once; more are answered 503 at once (the worker "
+        "threads always outnumber them, so a request holding a database lock always gets one).",
+    )
+    token_days: int = Field(
+        default=90, ge=1, le=3650, description="Default lifetime of a new API token (days)."
     )
     scheme: str = Field(
         default=DEFAULT_SCHEME,
@@ -77,9 +101,11 @@ class Settings(BaseSettings):
         description="Folder for the stills of manual findings recorded in the UI.",
     )
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
-        description="Proxies trusted for X-Forwarded-Proto/For (comma list, `*` for any); "
-        "behind a TLS proxy cookies get the Secure flag.",
+        default="",
+        max_length=2000,
+        description="Reverse proxies (addresses or networks, comma list) whose "
+        "X-Forwarded-For/Proto are trusted; none by default, so a client cannot pick the address "
+        "the login back-off and the audit log see. Behind a TLS proxy cookies get the Secure flag.",
     )
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from api.labels import (
     ACCOUNT_ROLE_NAMES,
     ACTION_NAMES,
+    CASE_STATE_NAMES,
     DETAIL_NAMES,
     DISMISS_REASONS,
     EVIDENCE_PROBLEMS,
@@ -47,6 +48,13 @@ AUDIT_FIELDS = {
     "name": "名称",
     "prefix": "前缀",
     "revoked_at": "吊销时间",
+    "state": "流程状态",
+    "due_date": "回复期限",
+    "round": "回复轮次",
+    "photos": "照片数",
+    "findings": "问题数",
+    "files": "删除文件",
+    "bytes": "释放字节",
 }
 
 
@@ -56,6 +64,8 @@ def audit_value(value: object, field: str) -> str:
         return STATUS_NAMES.get(value, value)
     if field == "item" and isinstance(value, str):
         return item_name(value)
+    if field == "state" and isinstance(value, str):
+        return CASE_STATE_NAMES.get(value, value)
     if field == "role" and isinstance(value, str):
         return ACCOUNT_ROLE_NAMES.get(value, value)
     return "—" if value in (None, "") else str(value)
@@ -78,6 +88,7 @@ def make_templates() -> Jinja2Templates:
         audit_value=audit_value,
         detail_name=lambda k: DETAIL_NAMES.get(k, k),
         detail_value=detail_value,
+        case_state=lambda s: CASE_STATE_NAMES.get(s, s),
         evidence_problem=lambda p: EVIDENCE_PROBLEMS.get(p, p),
     )
     env.globals.update(

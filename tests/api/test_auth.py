@@ -16,6 +16,7 @@ from api.auth import (
     LoginRateLimited,
     Principal,
     Role,
+    TokenScope,
     UserError,
     add_user,
     authenticate,
@@ -151,7 +152,8 @@ def test_disabled_user_cannot_log_in(db: Session) -> None:
     ("failures", "name", "ip", "limited"),
     [
         ([("wang", "1.1.1.1")] * 2, "wang", "1.1.1.1", False),
-        ([("wang", "1.1.1.1")] * 3, "wang", "2.2.2.2", True),  # per user, from anywhere
+        ([("wang", "1.1.1.1")] * 3, "wang", "1.1.1.1", True),  # per user and address
+        ([("wang", "1.1.1.1")] * 3, "wang", "2.2.2.2", False),  # the owner elsewhere
         ([(f"u{i}", "1.1.1.1") for i in range(5)], "wang", "1.1.1.1", True),  # per address
         ([(f"u{i}", "1.1.1.1") for i in range(4)], "wang", "1.1.1.1", False),
     ],
@@ -165,10 +167,17 @@ def test_login_rate_limit(
     if limited:
         with pytest.raises(LoginRateLimited) as info:
             authenticate(db, name, PASSWORD, ip, LIMITS)
-        assert info.value.retry_after_s == LIMITS.window_s
+        assert info.value.retry_after_s == LIMITS.base_delay_s
         assert _actions(db)[-1] == "login_blocked"
     else:
         assert authenticate(db, name, PASSWORD, ip, LIMITS).username == name
+
+
+def test_back_off_doubles_up_to_its_limit() -> None:
+    limits = LoginLimits(per_user=3, base_delay_s=1.0, max_delay_s=60.0)
+    delays = [limits.delay_s(n, limits.per_user) for n in range(2, 12)]
+    assert delays == [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
+    assert limits.delay_s(10**9, limits.per_user) == 60.0
 
 
 def test_old_failures_do_not_count(db: Session) -> None:
@@ -202,15 +211,22 @@ def test_expired_session_is_removed(db: Session) -> None:
 
 def test_api_tokens(db: Session) -> None:
     user = authenticate(db, "wang", PASSWORD, "", LIMITS)
-    token, row = create_api_token(db, user.id, "export", SECRET)
+    later = utcnow() + timedelta(days=1)
+    token, row = create_api_token(db, user.id, "export", SECRET, [TokenScope.READ], later)
     assert token.startswith("bw_") and row.prefix == token[:10]
     assert db.scalars(select(ApiToken.digest)).one() != token
     principal = token_principal(db, SECRET, token)
     assert principal is not None and principal.session_id is None
+    assert principal.token_id == row.id and principal.scopes == {TokenScope.READ}
+    db.refresh(row)
     assert row.last_used_at is not None
     assert token_principal(db, SECRET, token[:-1]) is None
     assert token_principal(db, SECRET, "xx" + token[2:]) is None
-    expired, _ = create_api_token(db, user.id, "old", SECRET, utcnow() - timedelta(days=1))
+    expired, _ = create_api_token(
+        db, user.id, "old", SECRET, [TokenScope.READ], utcnow() - timedelta(days=1)
+    )
+    with pytest.raises(UserError, match="scope"):
+        create_api_token(db, user.id, "none", SECRET, [], later)
     assert token_principal(db, SECRET, expired) is None
     set_user_active(db, "wang", active=False)
     assert row.revoked_at is not None

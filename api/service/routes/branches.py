@@ -8,19 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from api.schemas.branches import BranchesPublic
-from api.service.deps import CurrentUser, SessionDep, SettingsDep
+from api.service.deps import API_ERRORS, CurrentUser, SessionDep, SettingsDep
 from api.service.queries import branch_summaries
 from api.service.scores import ScoreError, period_scores, shown_period
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/branches", tags=["branches"])
+router = APIRouter(prefix="/api/branches", tags=["branches"], responses=API_ERRORS)
 
 Period = Annotated[
     str | None,
     Query(
         max_length=10,
-        pattern=r"^\d{4}(-(\d{2}(-\d{2})?|W\d{2}|Q\d|S\d))?$",
+        pattern=r"^[1-9]\d{3}(-((0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?"
+        r"|W(0[1-9]|[1-4]\d|5[0-3])|Q[1-4]|S[12]))?$",
         description="Period of the scores: 2026-11, 2026-W47, 2026-Q4, 2026-S2, 2026 … "
         "(default: the month of the newest event).",
     ),

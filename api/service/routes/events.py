@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+import re
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from api.db.models import EventRecord, Review
+from api.auth import AuditAction, Principal
+from api.db.models import EventRecord, Review, utcnow
 from api.schemas.events import (
     EventDetail,
     EventPublic,
@@ -20,12 +23,15 @@ from api.schemas.events import (
     ReviewPublic,
 )
 from api.service.deps import (
-    ChangingUser,
+    API_ERRORS,
     CurrentUser,
+    IsoDay,
+    ReviewingUser,
     SessionDep,
     SettingsDep,
     VisibleEvent,
     client_ip,
+    record_access,
 )
 from api.service.media import (
     MEDIA_TYPES,
@@ -37,12 +43,20 @@ from api.service.media import (
 )
 from api.service.queries import EventQuery, list_events
 from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
+from api.service.watermark import (
+    WatermarkError,
+    WatermarkSettings,
+    get_watermark_settings,
+    marked_clip,
+    marked_still,
+)
 from rules.types import EventStatus
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/events", tags=["events"])
+router = APIRouter(prefix="/api/events", tags=["events"], responses=API_ERRORS)
 
+WatermarkSettingsDep = Annotated[WatermarkSettings, Depends(get_watermark_settings)]
 IdText = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 
 
@@ -108,7 +122,7 @@ def read_events(
     item: IdText = None,
     status_: Annotated[EventStatus | None, Query(alias="status")] = None,
     day: Annotated[
-        date | None, Query(description="Business day in the branch's time zone.")
+        IsoDay | None, Query(description="Business day in the branch's time zone (YYYY-MM-DD).")
     ] = None,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -134,7 +148,7 @@ def read_event(principal: CurrentUser, db: SessionDep, event: VisibleEvent) -> E
     responses={403: {"description": "Read-only account or CSRF failure"}, 409: {}},
 )
 def review_event(
-    principal: ChangingUser,
+    principal: ReviewingUser,
     request: Request,
     db: SessionDep,
     event: VisibleEvent,
@@ -151,18 +165,44 @@ def review_event(
     return event_detail(db, event)
 
 
-def _evidence_response(event: EventRecord, kind: EvidenceKind) -> FileResponse:
+NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+VIEW_ACTIONS = {
+    EvidenceKind.STILL: AuditAction.STILL_VIEWED,
+    EvidenceKind.CLIP: AuditAction.CLIP_VIEWED,
+}
+FIRST_BYTES = re.compile(r"^\s*bytes\s*=\s*0\s*-")
+
+
+def _viewed(
+    request: Request, db: Session, principal: Principal, event: EventRecord, kind: EvidenceKind
+) -> Path:
+    """The checked evidence file, its viewing audited.
+
+    A player fetches a clip in several range requests; the one from its first byte (or a
+    request without a range) is the view that is recorded.
+    """
+    path = _checked(event, kind)
+    byte_range = request.headers.get("range")
+    if byte_range is None or FIRST_BYTES.match(byte_range):
+        record_access(
+            db,
+            request,
+            principal,
+            VIEW_ACTIONS[kind],
+            target=f"event:{event.id}",
+            branch_id=event.branch_id,
+            after={kind.value: path.name},
+        )
+    return path
+
+
+def _checked(event: EventRecord, kind: EvidenceKind) -> Path:
     try:
-        path = checked_evidence(event, kind)
+        return checked_evidence(event, kind)
     except EvidenceMissing as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except EvidenceTampered as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    return FileResponse(
-        path,
-        media_type=MEDIA_TYPES[kind],
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
-    )
 
 
 MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -177,9 +217,17 @@ MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}}}, **MEDIA_RESPONSES},
 )
-def read_still(principal: CurrentUser, event: VisibleEvent) -> FileResponse:
-    """The evidence still (JPEG, faces blurred)."""
-    return _evidence_response(event, EvidenceKind.STILL)
+def read_still(
+    principal: CurrentUser, request: Request, db: SessionDep, event: VisibleEvent
+) -> Response:
+    """The evidence still (JPEG, faces blurred), marked with the viewer and the time; each
+    view is audited."""
+    path = _viewed(request, db, principal, event, EvidenceKind.STILL)
+    try:
+        data = marked_still(path, principal.username, utcnow())
+    except WatermarkError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return Response(data, media_type=MEDIA_TYPES[EvidenceKind.STILL], headers=NO_STORE)
 
 
 @router.get(
@@ -187,6 +235,19 @@ def read_still(principal: CurrentUser, event: VisibleEvent) -> FileResponse:
     response_class=FileResponse,
     responses={200: {"content": {"video/mp4": {}}}, **MEDIA_RESPONSES},
 )
-def read_clip(principal: CurrentUser, event: VisibleEvent) -> FileResponse:
-    """The evidence clip (H.264 MP4, faces blurred); supports HTTP range requests."""
-    return _evidence_response(event, EvidenceKind.CLIP)
+def read_clip(
+    principal: CurrentUser,
+    request: Request,
+    db: SessionDep,
+    event: VisibleEvent,
+    marks: WatermarkSettingsDep,
+) -> FileResponse:
+    """The evidence clip (H.264 MP4, faces blurred), marked with the viewer and the hour;
+    supports HTTP range requests; each view is audited."""
+    path = _viewed(request, db, principal, event, EvidenceKind.CLIP)
+    digest = str(event.evidence.get("clip_sha256", ""))
+    try:
+        marked = marked_clip(path, digest, principal.username, utcnow(), marks.cache_dir)
+    except WatermarkError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return FileResponse(marked, media_type=MEDIA_TYPES[EvidenceKind.CLIP], headers=NO_STORE)

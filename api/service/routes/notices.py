@@ -15,15 +15,15 @@ from pathlib import Path as FilePath
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
 
-from api.auth import Principal
+from api.auth import AuditAction, Principal, record_audit
 from api.db.models import Notice
-from api.db.session import parse_db_url
+from api.db.session import begin_write, parse_db_url
 from api.notices import (
     NoticeError,
     NoticeFilesExist,
@@ -35,7 +35,15 @@ from api.notices import (
 from api.notices.generate import next_version
 from api.notices.html import CSS_PATH, PageControls, StoredVersion, render_html
 from api.scorecards import scheme_period
-from api.service.deps import MAX_ID, ChangingPageUser, PageUser, SessionDep, SettingsDep
+from api.service.deps import (
+    MAX_ID,
+    PageUser,
+    ReviewingPageUser,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+    record_access,
+)
 from rules.periods import PeriodError
 from rules.standard import DEFAULT_SCHEME, StandardError
 from vision.config.base import ID_PATTERN
@@ -47,6 +55,7 @@ router = APIRouter(prefix="/notices", tags=["notices"], include_in_schema=False)
 BranchId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 PeriodText = Annotated[str, Path(min_length=4, max_length=10, pattern=r"^[0-9]{4}[0-9WQS-]*$")]
 CSS_URL = "/notices/notice.css"
+NO_STORE = {"Cache-Control": "private, no-store"}
 
 
 class NoticeSettings(BaseSettings):
@@ -109,6 +118,7 @@ def notice_css() -> FileResponse:
 @router.get("/files/{notice_id}/{fmt}")
 def notice_file(
     principal: PageUser,
+    request: Request,
     db: SessionDep,
     notice_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     fmt: NoticeFormat,
@@ -121,12 +131,22 @@ def notice_file(
     path = FilePath(value) if isinstance(value, str) else None
     if path is None or not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"通知书 {row.number} 无 {fmt.value} 文件")
-    return FileResponse(path, filename=path.name)
+    record_access(
+        db,
+        request,
+        principal,
+        AuditAction.NOTICE_DOWNLOADED,
+        target=f"notice:{row.id}",
+        branch_id=row.branch_id,
+        after={"number": row.number, "version": row.version, "format": fmt.value},
+    )
+    return FileResponse(path, filename=path.name, headers=NO_STORE)
 
 
 @router.get("/{branch}/{period}", response_class=HTMLResponse)
 def notice_page(
     principal: PageUser,
+    request: Request,
     db: SessionDep,
     settings: NoticeSettingsDep,
     branch: BranchId,
@@ -167,12 +187,22 @@ def notice_page(
             for r in rows
         ),
     )
-    return HTMLResponse(render_html(content, controls, css_href=CSS_URL))
+    record_access(
+        db,
+        request,
+        principal,
+        AuditAction.NOTICE_VIEWED,
+        target=f"notice:{branch}/{content.period.label}",
+        branch_id=branch,
+        after={"number": content.number, "preview": preview},
+    )
+    return HTMLResponse(render_html(content, controls, css_href=CSS_URL), headers=NO_STORE)
 
 
 @router.post("/{branch}/{period}/generate")
 def generate(
-    principal: ChangingPageUser,
+    principal: ReviewingPageUser,
+    request: Request,
     db: SessionDep,
     settings: NoticeSettingsDep,
     service: SettingsDep,
@@ -184,6 +214,7 @@ def generate(
     _viewable(principal, branch)
     if not principal.can_review(branch):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "无权为该网点生成整改通知书")
+    begin_write(db)  # the version number is read and taken in one write transaction
     try:
         made = generate_notice(
             db,
@@ -200,6 +231,15 @@ def generate(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"无此网点：{branch}") from exc
     except (PeriodError, StandardError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    record_audit(
+        db,
+        AuditAction.NOTICE_GENERATED,
+        principal=principal,
+        target=f"notice:{made.notice_id}",
+        branch_id=branch,
+        after=made.summary,
+        ip=client_ip(request),
+    )
     db.commit()
     logger.info("%s generated notice %s", principal.username, made.content.number)
     return RedirectResponse(_page_url(branch, period, preview), status.HTTP_303_SEE_OTHER)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal
 from api.config import ConfigError, load_config
 from api.db.models import EventRecord, Review
+from api.db.session import begin_write
 from api.manual import (
     MAX_PHOTO_BYTES,
     ManualFinding,
@@ -38,11 +39,12 @@ from api.manual import (
     ManualNotAllowed,
     record_manual_finding,
 )
+from api.notices.lifecycle import overdue_counts
 from api.quality import stored_quality
-from api.schemas.events import ReviewAction, ReviewCreate
+from api.schemas.events import REVIEW_ADAPTER
 from api.service.deps import (
-    ChangingPageUser,
     PageUser,
+    ReviewingPageUser,
     SessionDep,
     SettingsDep,
     VisibleEvent,
@@ -62,7 +64,9 @@ from api.service.queries import (
     visible_branches,
 )
 from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
+from api.service.routes.appeals import appeal_view
 from api.service.routes.events import known_items
+from api.service.routes.rectification import RectificationSettingsDep
 from api.service.scores import ScoreError, period_scores, shown_period
 from api.service.strip import event_strip
 from api.suggest import Suggestion, suggest
@@ -176,6 +180,7 @@ def overview(
             "principal": principal,
             "branches": branch_summaries(db, principal, scores, per),
             "pictures": pictures,
+            "overdue": overdue_counts(db, principal.visible_branches),
             "period": label,
             "score_error": error,
         },
@@ -218,7 +223,7 @@ def panel(
 @router.post("/review/{event_id}", response_class=HTMLResponse)
 def review(
     request: Request,
-    principal: ChangingPageUser,
+    principal: ReviewingPageUser,
     db: SessionDep,
     event: VisibleEvent,
     q: QueueFilters,
@@ -233,13 +238,15 @@ def review(
     The ``X-Reviewed-Status`` header tells the page the reviewed event's new status.
     """
     try:
-        body = ReviewCreate(
-            action=ReviewAction(action),
-            reason=reason,
-            item=item or None,
-            expected_status=EventStatus(expected_status) if expected_status else None,
+        body = REVIEW_ADAPTER.validate_python(
+            {
+                "action": action,
+                "reason": reason,
+                "item": item or None,
+                "expected_status": expected_status or None,
+            }
         )
-    except (ValueError, ValidationError) as exc:
+    except ValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "无效的复核操作") from exc
     try:
         apply_review(db, principal, event, body, client_ip(request), known_items(request))
@@ -257,11 +264,16 @@ def review(
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(
-    request: Request, principal: PageUser, db: SessionDep, event: VisibleEvent
+    request: Request,
+    principal: PageUser,
+    db: SessionDep,
+    event: VisibleEvent,
+    loop_settings: RectificationSettingsDep,
 ) -> Response:
     """One event: still, clip, observation strip, people and roles, rule parameters, history."""
     q = EventQuery(status=None)
     context = panel_context(request, db, principal, event, q)
+    context["appeal_info"] = appeal_view(db, principal, event, loop_settings)
     context["strip"] = event_strip(event, event.video.timeline_path if event.video else None)
     return _render(request, "event.html", context)
 
@@ -317,7 +329,7 @@ def manual_page(
 @router.post("/manual", response_class=HTMLResponse)
 async def record_manual(
     request: Request,
-    principal: ChangingPageUser,
+    principal: ReviewingPageUser,
     db: SessionDep,
     settings: SettingsDep,
     branch: Annotated[str, Form(max_length=64)],
@@ -334,6 +346,7 @@ async def record_manual(
         if tz is None or at.tzinfo is not None:
             raise ManualFindingError("请选择网点，并填写网点当地时间")
         finding = ManualFinding(branch, camera, item, at.replace(tzinfo=tz), note)
+        begin_write(db)
         row = record_manual_finding(
             db, principal, finding, data, settings.evidence_dir, client_ip(request)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from api.auth import (
     login_csrf_token,
     record_audit,
 )
+from api.db.session import begin_write
 from api.service.deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -100,14 +102,19 @@ def login(
         per_user=settings.login_max_failures,
         per_address=settings.login_max_failures_per_address,
         window_s=settings.login_window_s,
+        max_delay_s=settings.login_max_delay_s,
     )
     try:
         user = authenticate(db, username, password, ip, limits)
     except LoginRateLimited as exc:
         db.commit()
-        minutes = max(1, exc.retry_after_s // 60)
+        wait = (
+            f"{exc.retry_after_s} 秒"
+            if exc.retry_after_s < 120
+            else f"{math.ceil(exc.retry_after_s / 60)} 分钟"
+        )
         response = _login_page(
-            request, settings, target, f"登录失败次数过多，请 {minutes} 分钟后再试。", 429
+            request, settings, target, f"登录失败次数过多，请 {wait}后再试。", 429
         )
         response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
@@ -133,6 +140,7 @@ def login(
 @router.post("/logout")
 def logout(principal: ChangingPageUser, request: Request, db: SessionDep) -> Response:
     """End the session and forget the cookie."""
+    begin_write(db)
     if principal.session_id is not None:
         end_session(db, principal.session_id)
     record_audit(db, AuditAction.LOGOUT, principal=principal, ip=client_ip(request))

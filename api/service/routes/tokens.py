@@ -12,12 +12,21 @@ from sqlalchemy import select
 from api.auth import AuditAction, create_api_token, record_audit
 from api.db.auth_models import ApiToken
 from api.db.models import utcnow
+from api.db.session import begin_write
 from api.schemas.tokens import TokenCreate, TokenCreated, TokenPublic, TokensPublic, UserPublic
-from api.service.deps import MAX_ID, ChangingUser, CurrentUser, SessionDep, SettingsDep, client_ip
+from api.service.deps import (
+    API_ERRORS,
+    MAX_ID,
+    CurrentUser,
+    SessionDep,
+    SessionUser,
+    SettingsDep,
+    client_ip,
+)
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api", tags=["tokens"])
+router = APIRouter(prefix="/api", tags=["tokens"], responses=API_ERRORS)
 
 
 @router.get("/me", response_model=UserPublic)
@@ -40,39 +49,56 @@ def read_tokens(principal: CurrentUser, db: SessionDep) -> TokensPublic:
     return TokensPublic(data=[TokenPublic.model_validate(r) for r in rows])
 
 
-@router.post("/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/tokens",
+    response_model=TokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses={403: {"description": "Called with an API token, or CSRF failure"}},
+)
 def create_token(
-    principal: ChangingUser,
+    principal: SessionUser,
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
     body: TokenCreate,
 ) -> TokenCreated:
-    """Issue an API token acting as the caller; the token is shown only in this answer."""
-    expires = utcnow() + timedelta(days=body.expires_days) if body.expires_days else None
+    """Issue an API token acting as the caller, from a browser session only (a token cannot
+    mint tokens); the token is shown only in this answer."""
+    begin_write(db)
+    expires = utcnow() + timedelta(days=body.expires_days or settings.token_days)
     token, row = create_api_token(
-        db, principal.user_id, body.name, settings.secret_key.get_secret_value(), expires
+        db,
+        principal.user_id,
+        body.name,
+        settings.secret_key.get_secret_value(),
+        body.scopes,
+        expires,
     )
     record_audit(
         db,
         AuditAction.TOKEN_CREATED,
         principal=principal,
         target=f"token:{row.id}",
-        after={"name": row.name, "prefix": row.prefix},
+        after={"name": row.name, "prefix": row.prefix, "scopes": row.scopes},
         ip=client_ip(request),
     )
     db.commit()
     return TokenCreated(**TokenPublic.model_validate(row).model_dump(), token=token)
 
 
-@router.delete("/tokens/{token_id}", response_model=TokenPublic, responses={404: {}})
+@router.delete(
+    "/tokens/{token_id}",
+    response_model=TokenPublic,
+    responses={403: {"description": "Called with an API token, or CSRF failure"}, 404: {}},
+)
 def revoke_token(
-    principal: ChangingUser,
+    principal: SessionUser,
     request: Request,
     db: SessionDep,
     token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> TokenPublic:
     """Revoke one of the caller's tokens (it stays listed, marked revoked)."""
+    begin_write(db)
     row = db.get(ApiToken, token_id)
     if row is None or row.user_id != principal.user_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no token {token_id}")

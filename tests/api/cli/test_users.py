@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from api.auth import token_principal
+from api.auth import TokenScope, token_principal
 from api.cli.serve import serve, serve_settings
 from api.cli.users import users_app
-from api.db.auth_models import User
+from api.db.auth_models import ApiToken, AuditLog, User
 from api.db.models import Branch
 from api.db.session import make_engine, upgrade
 from api.service.settings import get_settings
@@ -33,6 +34,14 @@ def db_url(tmp_path: Path) -> str:
         db.commit()
     engine.dispose()
     return url
+
+
+def _audit(url: str) -> list[AuditLog]:
+    engine = make_engine(url)
+    with Session(engine) as db:
+        rows = list(db.scalars(select(AuditLog).order_by(AuditLog.id)))
+    engine.dispose()
+    return rows
 
 
 def _users(url: str) -> dict[str, User]:
@@ -87,6 +96,13 @@ def test_list_disable_enable(db_url: str) -> None:
     assert _users(db_url)["sup"].active is True
     missing = runner.invoke(users_app, ["disable", "nobody", "--db", db_url])
     assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
+    audit = _audit(db_url)
+    assert [(a.action, a.target) for a in audit] == [
+        ("user_added", "user:sup"),
+        ("user_disabled", "user:sup"),
+        ("user_enabled", "user:sup"),
+    ]
+    assert all(a.username.startswith("cli:") and a.ip.startswith("cli@") for a in audit)
 
 
 def test_token(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,14 +112,25 @@ def test_token(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
         runner.invoke(
             users_app, ["add", "bot", "--role", "admin", "--password", PASSWORD, "--db", db_url]
         )
-        result = runner.invoke(users_app, ["token", "bot", "--name", "nightly", "--db", db_url])
+        result = runner.invoke(
+            users_app,
+            ["token", "bot", "--name", "nightly", "--scope", "read", "--scope", "review",
+             "--db", db_url],
+        )  # fmt: skip
         assert result.exit_code == 0, result.output
         token = result.output.strip()
         engine = make_engine(db_url)
         with Session(engine) as db:
             principal = token_principal(db, SECRET, token)
+            row = db.scalars(select(ApiToken)).one()
+            lifetime = row.expires_at - row.created_at if row.expires_at else None
         engine.dispose()
         assert principal is not None and principal.username == "bot"
+        assert principal.scopes == {TokenScope.READ, TokenScope.REVIEW}
+        assert lifetime is not None and timedelta(days=89) < lifetime <= timedelta(days=90)
+        created = _audit(db_url)[-1]
+        assert created.action == "token_created" and created.target == "user:bot"
+        assert created.after is not None and created.after["scopes"] == "read review"
     finally:
         get_settings.cache_clear()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from contextlib import nullcontext as does_not_raise
@@ -15,6 +16,7 @@ from sqlalchemy.pool import QueuePool
 from api.db.models import Branch
 from api.db.session import (
     DB_ENV,
+    POOL_SIZE,
     SchemaError,
     StoreURLError,
     alembic_config,
@@ -88,7 +90,7 @@ def test_postgresql_engine_pools_and_pings() -> None:
     assert engine.dialect.driver == "psycopg"
     assert engine.pool._pre_ping
     assert isinstance(engine.pool, QueuePool)
-    assert engine.pool.size() == 5
+    assert engine.pool.size() == POOL_SIZE
 
 
 def test_upgrade_migrates_a_fresh_database_once(fresh_db_url: str) -> None:
@@ -164,3 +166,12 @@ def test_session_scope_commits_or_rolls_back(fresh_db_url: str) -> None:
             assert sess.scalars(select(Branch.id)).all() == ["kept"]
     finally:
         engine.dispose()
+
+
+def test_a_new_sqlite_store_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "store" / "branchwatch.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

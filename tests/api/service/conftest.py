@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,13 +20,25 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
 @pytest.fixture(scope="session")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The evidence files of the seeded events (made once)."""
+    return make_media(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(scope="session")
+def template_store(
+    tmp_path_factory: pytest.TempPathFactory, media: dict[str, str]
+) -> tuple[Path, Seeded]:
     """A seeded SQLite file (made once) and what it holds."""
-    folder = tmp_path_factory.mktemp("service")
-    media = make_media(folder / "media")
-    path = folder / "template.db"
+    path = tmp_path_factory.mktemp("service") / "template.db"
     seeded = seed_store(f"sqlite:///{path}", media)
     return path, seeded
+
+
+@pytest.fixture
+def backend_store(new_db_url: Callable[[], str], media: dict[str, str]) -> Seeded:
+    """A freshly seeded store of the test's backend (SQLite file or PostgreSQL schema)."""
+    return seed_store(new_db_url(), media)
 
 
 @pytest.fixture

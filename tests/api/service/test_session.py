@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -88,16 +91,66 @@ def test_login_needs_the_form_token(client: TestClient) -> None:
     assert client.get("/api/me").status_code == 401
 
 
-def test_login_rate_limit(client: TestClient, store: Seeded) -> None:
-    for _ in range(5):
-        assert _post_login(client, "sup1", "wrong password!") == 401
-    # The sixth attempt is refused even with the right password.
-    assert _post_login(client, "sup1", PASSWORD) == 429
-    # Another account from the same address is not locked by these five.
-    assert _post_login(client, "admin", PASSWORD) == 303
+def _age_failures(store: Seeded, seconds: float) -> None:
+    """Move every failed login ``seconds`` into the past (instead of sleeping)."""
+    with Session(create_engine(store.url)) as db:
+        for row in db.scalars(select(AuditLog).where(AuditLog.action == "login_failed")):
+            row.ts -= timedelta(seconds=seconds)
+        db.commit()
+
+
+def test_login_backs_off_without_locking_the_owner_out(app: FastAPI, store: Seeded) -> None:
+    with TestClient(app) as attacker:
+        for _ in range(5):
+            assert _post_login(attacker, "sup1", "wrong password!") == 401
+        # The sixth attempt from that address waits 1 s, even with the right password ...
+        assert _post_login(attacker, "sup1", PASSWORD) == 429
+        # ... while another account from the same address is not held back.
+        assert _post_login(attacker, "admin", PASSWORD) == 303
+    # The owner elsewhere is never held back by the attacker's failures.
+    with TestClient(app, client=("10.0.0.9", 50000)) as owner:
+        assert _post_login(owner, "sup1", PASSWORD) == 303
+    with TestClient(app) as attacker:
+        _age_failures(store, 1.5)
+        assert _post_login(attacker, "sup1", "wrong again!!") == 401
+        # Each further failure doubles the wait: 2 s now, so 1.5 s later it is still refused.
+        _age_failures(store, 1.5)
+        response = attacker.post(
+            "/login",
+            data={"username": "sup1", "password": PASSWORD, "csrf_token": _form_token(attacker)},
+            follow_redirects=False,
+        )
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "1"
+        _age_failures(store, 1.0)
+        assert _post_login(attacker, "sup1", PASSWORD) == 303
     with Session(create_engine(store.url)) as db:
         actions = [a.action for a in db.scalars(select(AuditLog).order_by(AuditLog.id))]
-    assert actions == ["login_failed"] * 5 + ["login_blocked", "login"]
+    assert actions == ["login_failed"] * 5 + ["login_blocked", "login", "login"] + [
+        "login_failed",
+        "login_blocked",
+        "login",
+    ]
+
+
+@pytest.mark.parametrize(("trusted", "seen"), [("", "testclient"), ("testclient", "203.0.113.7")])
+def test_forwarded_address_is_trusted_only_from_configured_proxies(
+    store: Seeded, trusted: str, seen: str
+) -> None:
+    app = create_app(make_settings(store.url, forwarded_allow_ips=trusted))
+    with TestClient(app) as client:
+        page = client.get("/login")
+        token = CSRF_INPUT.search(page.text)
+        assert token is not None
+        client.post(
+            "/login",
+            data={"username": "sup1", "password": "wrong password!", "csrf_token": token.group(1)},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        )
+    app.state.engine.dispose()
+    with Session(create_engine(store.url)) as db:
+        failed = db.scalars(select(AuditLog).where(AuditLog.action == "login_failed")).one()
+    assert failed.ip == seen
 
 
 def test_csrf_is_required_for_session_changes(client: TestClient, store: Seeded) -> None:
@@ -115,10 +168,11 @@ def test_api_tokens(client: TestClient, app: FastAPI, store: Seeded) -> None:
     csrf = login(client, "sup1")
     created = client.post(
         "/api/tokens",
-        json={"name": "夜间导出", "expires_days": 30},
+        json={"name": "夜间导出", "expires_days": 30, "scopes": ["read", "review"]},
         headers={"X-CSRF-Token": csrf},
     )
     assert created.status_code == 201
+    assert created.json()["scopes"] == ["read", "review"]
     token, token_id = created.json()["token"], created.json()["id"]
     with TestClient(app) as bot:
         auth = {"Authorization": f"Bearer {token}"}
@@ -129,11 +183,39 @@ def test_api_tokens(client: TestClient, app: FastAPI, store: Seeded) -> None:
         )
         assert review.status_code == 200
         assert bot.get(f"/api/events/{store.other}", headers=auth).status_code == 404
+        # Without the admin scope the audit log stays closed, and a token never mints tokens.
+        assert bot.get("/api/audit", headers=auth).status_code == 403
+        minted = bot.post("/api/tokens", json={"name": "child"}, headers=auth)
+        assert minted.status_code == 403
         assert "token" not in client.get("/api/tokens").json()["data"][0]
         revoked = client.delete(f"/api/tokens/{token_id}", headers={"X-CSRF-Token": csrf})
         assert revoked.json()["revoked_at"] is not None
         assert bot.get("/api/me", headers=auth).status_code == 401
         assert bot.get("/api/me", headers={"Authorization": "Bearer bw_forged"}).status_code == 401
+    assert [t["name"] for t in client.get("/api/tokens").json()["data"]] == ["夜间导出"]
+
+
+def test_token_scopes_and_default_lifetime(client: TestClient, app: FastAPI, store: Seeded) -> None:
+    csrf = login(client, "sup1")
+    created = client.post("/api/tokens", json={"name": "只读"}, headers={"X-CSRF-Token": csrf})
+    body = created.json()
+    assert body["scopes"] == ["read"]
+    lifetime = datetime.fromisoformat(body["expires_at"]) - datetime.fromisoformat(
+        body["created_at"]
+    )
+    assert timedelta(days=89) < lifetime <= timedelta(days=90)
+    with TestClient(app) as bot:
+        auth = {"Authorization": f"Bearer {body['token']}"}
+        assert bot.get(f"/api/events/{store.own[0]}", headers=auth).status_code == 200
+        review = bot.post(
+            f"/api/events/{store.own[0]}/review", json={"action": "confirm"}, headers=auth
+        )
+        assert review.status_code == 403
+        assert "review" in review.json()["detail"]
+    empty = client.post(
+        "/api/tokens", json={"name": "无", "scopes": []}, headers={"X-CSRF-Token": csrf}
+    )
+    assert empty.status_code == 422
 
 
 def test_logout_and_disable_end_sessions(app: FastAPI, store: Seeded) -> None:
@@ -195,3 +277,16 @@ def test_app_answers_its_own_settings(store: Seeded) -> None:
         login(client, "admin")
         assert client.get("/api/events").json()["limit"] == 2
     app.state.engine.dispose()
+
+
+@pytest.mark.parametrize(("secret", "warned"), [(DEFAULT_SECRET, True), (SECRET, False)])
+def test_development_mode_warns_about_the_default_secret(
+    store: Seeded, caplog: pytest.LogCaptureFixture, secret: str, warned: bool
+) -> None:
+    settings = Settings.model_validate(
+        {"environment": "development", "secret_key": secret, "db": store.url}
+    )
+    with caplog.at_level(logging.WARNING, logger="api.service.app"):
+        app = create_app(settings)
+    app.state.engine.dispose()
+    assert ("default secret key" in caplog.text) == warned

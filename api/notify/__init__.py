@@ -1,0 +1,1 @@
+"""Notifications: topics, subscriptions, the durable outbox of deliveries and their channels."""
