@@ -4,7 +4,7 @@ Existing tokens keep what they were used for (reading and reviewing; the audit l
 the ``admin`` scope) and tokens that never expired now expire 90 days after this migration.
 
 Revision ID: 0004_21
-Revises: 0003
+Revises: 0017_branch_video_items
 Create Date: 2026-12-04
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_21"
-down_revision: str | None = "0003"
+down_revision: str | None = "0017_branch_video_items"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
