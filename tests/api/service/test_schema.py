@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -60,7 +61,7 @@ def _session_headers(base: str) -> list[str]:
 
 
 @pytest.mark.parametrize("auth", ["token", "session"])
-def test_schemathesis_all_checks(backend_store: Seeded, auth: str) -> None:
+def test_schemathesis_all_checks(backend_store: Seeded, auth: str, tmp_path: Path) -> None:
     st = shutil.which("st")
     assert st is not None, "schemathesis (st) is a dev dependency"
     app = create_app(make_settings(backend_store.url))
@@ -77,6 +78,7 @@ def test_schemathesis_all_checks(backend_store: Seeded, auth: str) -> None:
             capture_output=True,
             text=True,
             timeout=ST_TIMEOUT_S,
+            cwd=tmp_path,  # its cache folder, not in the checkout
         )  # fmt: skip
     app.state.engine.dispose()
     summary = result.stdout[-6000:]
