@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from api.auth import AuditAction, Principal, Role, record_audit
 from api.db.loop_models import Appeal
 from api.db.models import EventRecord, Review, utcnow
+from api.db.session import begin_write
 from api.notices.lifecycle import (
     RectificationSettings,
     StepConflict,
@@ -81,6 +82,8 @@ def file_appeal(
         StepConflict: The event is not confirmed, was appealed already, or the deadline passed.
         StepInvalid: No reason.
     """
+    begin_write(db)
+    db.refresh(event)
     if principal.role is not Role.BRANCH or event.branch_id not in principal.branches:
         raise StepNotAllowed("只有本网点账号可以对本网点事件提出申诉")
     reason = reason.strip()[:MAX_REASON_CHARS]
@@ -128,6 +131,8 @@ def decide_appeal(
         StepConflict: The appeal is decided already.
         StepInvalid: No reason.
     """
+    begin_write(db)
+    db.refresh(appeal)
     if not principal.can_review(appeal.branch_id):
         raise StepNotAllowed("无权裁决该网点的申诉")
     if appeal.state != AppealState.OPEN:

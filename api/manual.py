@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import AuditAction, Principal, record_audit
 from api.db.models import EventRecord, Review, Video, utcnow
+from api.db.session import begin_write
 from api.store import Store
 from rules.coverage import MANUAL_RULE_VERSION
 from rules.standard import item_name, load_catalog
@@ -121,6 +122,7 @@ def record_manual_finding(
         ManualFindingError: Unknown item, a camera the branch lacks, no footage at that time,
             or a photo that is not an image.
     """
+    begin_write(db)
     if not principal.can_review(finding.branch):
         raise ManualNotAllowed(f"{principal.username} may not record findings of {finding.branch}")
     if finding.item not in load_catalog().items:

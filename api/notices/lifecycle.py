@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from api.auth import AuditAction, Principal, Role, record_audit
 from api.db.loop_models import AnswerPhoto, NoticeAnswer, NoticeCase, NoticeRound
 from api.db.models import Branch, Notice, utcnow
+from api.db.session import begin_write
 from api.notices.photos import StoredPhoto
 from api.notify.outbox import notify
 from api.notify.topics import Topic
@@ -147,6 +148,8 @@ def issue_notice(
         StepNotAllowed: The caller does not review this branch.
         StepConflict: The version is a preview, or it or another version of the period is open.
     """
+    begin_write(db)
+    db.refresh(notice)
     if not principal.can_review(notice.branch_id):
         raise StepNotAllowed("无权下发该网点的整改通知书")
     if notice.preview:
@@ -208,6 +211,8 @@ def acknowledge(db: Session, principal: Principal, case: NoticeCase, ip: str) ->
         StepNotAllowed: Not the branch's own account.
         StepConflict: Already acknowledged or further.
     """
+    begin_write(db)
+    db.refresh(case)
     _own_branch(principal, case)
     if case.state != CaseState.ISSUED:
         raise StepConflict("通知书已签收")
@@ -251,6 +256,8 @@ def answer_notice(
         StepConflict: The notice is answered (awaiting verification) or closed.
         StepInvalid: A finding has no answer, or an answer names an event not in the notice.
     """
+    begin_write(db)
+    db.refresh(case)
     check_answer(principal, case, texts)
     findings = [int(e) for e in case.event_ids]
     before = _state(case)
@@ -306,6 +313,8 @@ def decide_answer(
         StepConflict: There is no answer awaiting verification.
         StepInvalid: A return without a reason.
     """
+    begin_write(db)
+    db.refresh(case)
     if not principal.can_review(case.branch_id):
         raise StepNotAllowed("无权验收该网点的整改回复")
     if case.state != CaseState.ANSWERED or not case.rounds:
