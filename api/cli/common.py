@@ -23,7 +23,7 @@ EXIT_USAGE = 2
 _ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 """Stand-in wall clock of a video's first frame (read_frame_at takes times, not offsets)."""
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Configuration file.")]
 BranchOption = Annotated[

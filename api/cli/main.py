@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from api.cli import errors
 from api.cli.calibrate import calibrate
 from api.cli.events import events_app
 from api.cli.notices import notices, report
@@ -36,7 +37,7 @@ app.add_typer(users_app, name="users")
 app.command()(serve)
 app.command()(notices)
 app.command()(report)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -51,11 +52,17 @@ DbOption = Annotated[
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Print the traceback of an error on the terminal too.")
+    ] = False,
 ) -> None:
+    errors.set_debug(debug)
+    terminal = RichHandler(console=console, show_path=False, rich_tracebacks=False)
+    terminal.addFilter(errors.NoTraceback())
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
+        handlers=[errors.LogFileHandler(), terminal],
     )
     for noisy in ("ultralytics", "alembic", "matplotlib", "PIL", "numexpr", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -163,3 +170,30 @@ def demo(
     from api.demo import run_demo
 
     raise typer.Exit(run_demo(out, duration, console=console))
+
+
+@app.command()
+def doctor(db: DbOption = None) -> None:
+    """Show what is installed and usable: backends, CUDA, weights, fonts, video, database, Ray.
+
+    Exits 1 when a piece the default install needs is missing.
+    """
+    from api.doctor import Status, examine
+
+    findings = examine(db)
+    colour = {Status.OK: "green", Status.MISSING: "red", Status.OPTIONAL: "yellow"}
+    out = Console(soft_wrap=True)
+    for f in findings:
+        out.print(
+            f"[{colour[f.status]}]{f.status.value:>8}[/] {f.area:<9} {f.name}: {f.detail}",
+            highlight=False,
+        )
+    missing = [f.name for f in findings if f.status is Status.MISSING]
+    if missing:
+        out.print(f"[red]missing: {', '.join(missing)}[/red]", highlight=False)
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """The ``branchwatch`` command: the app, with every escaped error as one line (exit 2)."""
+    errors.run(app)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from api.charts import ChartError
 from api.db.models import Branch
 from api.db.session import (
     SchemaError,
@@ -23,10 +24,10 @@ from api.db.session import (
     session_scope,
 )
 from api.notices import NoticeError, PolicyError, generate_notice, load_policy
-from api.notices.fonts import FontMissing
 from api.reports import report_data, write_report
 from rules.periods import PeriodError
 from rules.standard import StandardError
+from vision.fonts import FontMissing
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ USAGE_ERRORS = (
     NoticeError,
     PolicyError,
     FontMissing,
+    ChartError,
 )
 
 

@@ -223,7 +223,7 @@ def write_pdf(content: NoticeContent, path: Path) -> Path:
         ``path``.
 
     Raises:
-        api.notices.fonts.FontMissing: Debian's ``fonts-noto-cjk`` is not installed.
+        vision.fonts.FontMissing: No verified Noto Sans CJK file is installed.
 
     Example:
         >>> write_pdf(build_notice(session, "b001", "2026-11"), Path("out/notice.pdf"))
