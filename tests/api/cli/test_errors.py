@@ -237,7 +237,7 @@ def test_no_error_path_prints_a_traceback(world: dict[str, str]) -> None:
         (path, case) for path in command_paths() for case in generic_cases(path) + SPECIFIC[path]
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda pc: run_cli(pc[1].args, world), cases))
+        results = list(pool.map(lambda pc: run_cli((*pc[0].split(), *pc[1].args), world), cases))
     wrong = []
     for (path, case), result in zip(cases, results, strict=True):
         shown = result.stdout + result.stderr
