@@ -82,16 +82,7 @@ def _backends() -> Iterator[Finding]:
         yield Finding(
             "backend", "ONNX Runtime", Status.OK, f"{ort} ({providers}) (backend: onnx, default)"
         )
-    ov = _version("openvino")
-    if ov is None:
-        yield Finding(
-            "backend",
-            "OpenVINO",
-            Status.OPTIONAL,
-            "not installed; for backend: openvino run pip install 'branchwatch[openvino]'",
-        )
-    else:
-        yield Finding("backend", "OpenVINO", Status.OK, f"{ov} (backend: openvino)")
+    yield _extra("backend", "OpenVINO", "openvino", "backend: openvino")
 
 
 def _weights() -> Iterator[Finding]:
@@ -194,17 +185,17 @@ def _database(url: str) -> Iterator[Finding]:
     yield Finding("database", shown, Status.OK, detail)
 
 
-def _ray() -> Iterator[Finding]:
-    version = _version("ray")
+def _extra(area: str, name: str, dist: str, use: str) -> Finding:
+    """A piece that an extra of the same name as ``dist`` installs, needed only for ``use``."""
+    version = _version(dist)
     if version is None:
-        yield Finding(
-            "scale-out",
-            "Ray",
+        return Finding(
+            area,
+            name,
             Status.OPTIONAL,
-            "not installed; for --executor ray run pip install 'branchwatch[ray]'",
+            f"not installed; for {use} run pip install 'branchwatch[{dist}]'",
         )
-    else:
-        yield Finding("scale-out", "Ray", Status.OK, f"ray {version} (--executor ray)")
+    return Finding(area, name, Status.OK, f"{dist} {version} ({use})")
 
 
 def examine(db_url: str | None) -> list[Finding]:
@@ -215,7 +206,7 @@ def examine(db_url: str | None) -> list[Finding]:
         _weights,
         _fonts,
         _video,
-        _ray,
+        lambda: iter([_extra("scale-out", "Ray", "ray", "--executor ray")]),
     ]
     if db_url is not None:
         sections.append(lambda: _database(db_url))
