@@ -10,94 +10,25 @@ status 1 and names the log file that holds its traceback.
 from __future__ import annotations
 
 import errno
-import logging
-import os
 import sys
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy.exc
 from rich.console import Console
 
 from api.config import ConfigError
 from api.db.session import SchemaError, StoreURLError
+from api.logs import debug_enabled, write_log
 from vision.fonts import FontMissing
-from vision.weights import CACHE_ENV, ManifestError, WeightsError
+from vision.weights import ManifestError, WeightsError
 
 EXIT_USAGE = 2
 """A problem the user can fix."""
 EXIT_FAULT = 1
 """A fault of branchwatch itself (its traceback is in the log file)."""
-LOG_ENV = "BRANCHWATCH_LOG"
-"""Environment variable naming the log file (default ``~/.cache/branchwatch/branchwatch.log``)."""
-
 console = Console(stderr=True, soft_wrap=True)
-_debug = False
-
-
-def set_debug(on: bool) -> None:
-    """Print tracebacks on the terminal too (``--debug``)."""
-    global _debug
-    _debug = on
-
-
-def debug_enabled() -> bool:
-    """Whether ``--debug`` was given."""
-    return _debug
-
-
-def log_path() -> Path:
-    """The log file: ``$BRANCHWATCH_LOG``, else ``branchwatch.log`` in the cache folder."""
-    if os.environ.get(LOG_ENV):
-        return Path(os.environ[LOG_ENV]).expanduser()
-    root = os.environ.get(CACHE_ENV)
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "branchwatch"
-    return base / "branchwatch.log"
-
-
-class LogFileHandler(logging.Handler):
-    """Appends warnings and errors, with their tracebacks, to :func:`log_path`.
-
-    The file is opened per record, so a folder that cannot be written costs nothing until
-    something is logged, and then only the record is lost (never a traceback on the terminal).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Append one record; a failure to write is ignored."""
-        write_log(self.format(record))
-
-
-def write_log(text: str) -> Path | None:
-    """Append ``text`` to the log file; its path, or ``None`` when it cannot be written."""
-    path = log_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(text.rstrip("\n") + "\n")
-    except OSError:
-        return None
-    return path
-
-
-class NoTraceback(logging.Filter):
-    """Keeps tracebacks of log records off the terminal (they go to the log file)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Drop the record's exception info unless ``--debug``; keep the record."""
-        if record.exc_info and not _debug:
-            kind, value = record.exc_info[0], record.exc_info[1]
-            if kind is not None:
-                record.msg = f"{record.getMessage()}: {kind.__name__}: {value}"
-                record.args = None
-            record.exc_info = None
-            record.exc_text = None
-        return True
 
 
 def _os_message(exc: OSError) -> str:
@@ -145,7 +76,7 @@ def report(exc: BaseException) -> int:
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     text = "".join(traceback.format_exception(exc))
     logged = write_log(f"{stamp} {' '.join(sys.argv)}\n{text}")
-    if _debug:
+    if debug_enabled():
         console.print(text, markup=False, highlight=False)
     message = user_message(exc)
     if message is not None:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from api import logs
 from api.cli import errors
 from api.cli.calibrate import calibrate
 from api.cli.events import events_app
@@ -56,13 +57,13 @@ def _main(
         bool, typer.Option("--debug", help="Print the traceback of an error on the terminal too.")
     ] = False,
 ) -> None:
-    errors.set_debug(debug)
+    logs.set_debug(debug)
     terminal = RichHandler(console=console, show_path=False, rich_tracebacks=False)
-    terminal.addFilter(errors.NoTraceback())
+    terminal.addFilter(logs.NoTraceback())
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[errors.LogFileHandler(), terminal],
+        handlers=[logs.LogFileHandler(), terminal],
     )
     for noisy in ("ultralytics", "alembic", "matplotlib", "PIL", "numexpr", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

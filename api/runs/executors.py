@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.config import SiteConfig
+from api.logs import worker_logging
 
 if TYPE_CHECKING:
     from vision.pipeline import ClutterSetup
@@ -194,6 +195,7 @@ _STATE: list[WorkerState | BrokenWorker] = []
 
 
 def _init_local(site: SiteConfig, threads: int) -> None:
+    worker_logging()
     _STATE.append(load_worker(site, threads))
 
 

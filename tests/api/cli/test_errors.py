@@ -23,7 +23,9 @@ import pytest
 import typer
 import typer.main
 
+from api.cli import errors
 from api.cli.main import app
+from api.logs import set_debug
 
 ROOT = Path(__file__).resolve().parents[3]
 UNREACHABLE_PG = "postgresql+psycopg://nobody@127.0.0.1:9/test"
@@ -222,7 +224,7 @@ def run_cli(args: tuple[str, ...], values: dict[str, str]) -> subprocess.Complet
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        timeout=120,
+        timeout=300,
     )
 
 
@@ -245,3 +247,41 @@ def test_no_error_path_prints_a_traceback(world: dict[str, str]) -> None:
         if "Traceback" in shown or result.returncode != case.status or says not in shown:
             wrong.append(f"{path} {' '.join(case.args)} -> {result.returncode}\n{shown[-1500:]}")
     assert not wrong, "\n\n".join(wrong)
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_log(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    debug: bool,
+) -> None:
+    log = tmp_path / "logs" / "branchwatch.log"
+    monkeypatch.setenv("BRANCHWATCH_LOG", str(log))
+    monkeypatch.delenv("BRANCHWATCH_DEBUG", raising=False)
+    set_debug(debug)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            errors.run(lambda **_: _raise(KeyError("lost")))
+    finally:
+        set_debug(False)
+    assert exited.value.code == errors.EXIT_FAULT
+    shown = capsys.readouterr().err
+    assert ("Traceback" in shown) is debug
+    assert f"internal error: KeyError: 'lost'; the traceback is in {log}" in shown
+    assert "Traceback (most recent call last)" in log.read_text(encoding="utf-8")
+
+
+def test_a_user_error_that_escapes_a_command_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BRANCHWATCH_LOG", str(tmp_path / "branchwatch.log"))
+    denied = PermissionError(13, "Permission denied", "/srv/notices")
+    with pytest.raises(SystemExit) as exited:
+        errors.run(lambda **_: _raise(denied))
+    assert exited.value.code == errors.EXIT_USAGE
+    assert capsys.readouterr().err.strip().startswith("cannot write or read /srv/notices")
