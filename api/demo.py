@@ -18,11 +18,13 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from api.batch import ScanOptions, run_scan, summary_exit_code
 from api.config import load_config
 from api.db.session import make_engine, session_scope
 from api.notices import write_demo_notice
-from api.runs.driver import references_root
+from api.scan.driver import references_root
+from api.scan.options import ScanOptions
+from api.scan.run import run_scan
+from api.scan.summary import summary_exit_code
 from api.store import EventFilter, Store
 from vision.reference import ReferenceStore
 
@@ -126,10 +128,11 @@ def mark_clean_references(scenario: DemoScenario, out: Path) -> None:
 
 def print_scorecard(db_url: str, scheme: str, console: Console) -> None:
     """Scorecard of the demo day from the stored events (a preview: none is confirmed yet)."""
-    from api.scorecards import scorecards_for
+    from api.scorecards import ScoreQuery, scorecards_for
     from rules.score_table import PREVIEW_LABEL
 
-    cards, _ = scorecards_for(db_url, scheme, DEMO_START.strftime("%Y-%m-%d"), None, True)
+    query = ScoreQuery(scheme, DEMO_START.strftime("%Y-%m-%d"), preview=True)
+    cards, _ = scorecards_for(db_url, query)
     for card in cards:
         table = Table(title=f"scorecard {card.branch} {card.period.label} ({PREVIEW_LABEL})")
         for col in ("branch", "item", "count", "points", "money (元)"):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 from api.db.session import make_engine, session_scope
 from api.store import EventFilter, Store
@@ -25,40 +28,55 @@ def scheme_period(scheme_name: str, period: str) -> tuple[Scheme, Period]:
     return scheme, parse_period(period, stages)
 
 
-def scorecards_for(
-    db_url: str, scheme_name: str, period: str, branch: str | None, preview: bool
-) -> tuple[tuple[Scorecard, ...], Ranking]:
-    """Score every stored branch (or one) for a period.
+@dataclass(frozen=True)
+class ScoreQuery:
+    """Which scorecards: scheme preset or path, period text (``2026-11``, ``2026-W47`` …),
+    one branch only (the ranking still spans all), and whether pending events count too."""
+
+    scheme: str
+    period: str
+    branch: str | None = None
+    preview: bool = False
+
+
+def scorecards(session: Session, query: ScoreQuery) -> tuple[tuple[Scorecard, ...], Ranking]:
+    """Score every stored branch (or one) for a period, each in its own time zone.
 
     Events before the period are read too: they decide whether a finding is a repeat.
-
-    Args:
-        db_url: Store URL.
-        scheme_name: Scheme preset name or path.
-        period: Period text (``2026-11``, ``2026-W47``, ``2026-S2`` …).
-        branch: Only this branch's scorecard (ranking still spans all branches).
-        preview: Count pending events too (the scorecards say so).
     """
-    scheme, per = scheme_period(scheme_name, period)
-    engine = make_engine(db_url)
-    with session_scope(engine) as session:
-        store = Store(session)
-        zones = store.branch_timezones()
-        tz = next(iter(zones.values()), DEFAULT_TZ)
-        until = datetime.combine(per.end, time.min, tz)
-        records = [
-            ScoredEvent(
-                item=e.item,
-                branch=e.branch_id,
-                start=e.start_ts,
-                status=EventStatus(e.status),
-                key=e.key,
-            )
-            for e in store.list_events(EventFilter(until=until))
-        ]
+    scheme, per = scheme_period(query.scheme, query.period)
+    store = Store(session)
+    zones = store.branch_timezones()
+    latest = max(zones.values(), key=lambda z: -_utc_offset_s(z, per.end), default=DEFAULT_TZ)
+    until = datetime.combine(per.end, time.min, latest)
+    records = [
+        ScoredEvent(
+            item=e.item,
+            branch=e.branch_id,
+            start=e.start_ts,
+            status=EventStatus(e.status),
+            key=e.key,
+        )
+        for e in store.list_events(EventFilter(until=until))
+    ]
     cards, ranking = score_period(
-        records, scheme, per, branches=sorted(zones), tz=tz, preview=preview
+        records, scheme, per, branches=sorted(zones), tz=zones, preview=query.preview
     )
-    if branch is not None:
-        cards = tuple(c for c in cards if c.branch == branch)
+    if query.branch is not None:
+        cards = tuple(c for c in cards if c.branch == query.branch)
     return cards, ranking
+
+
+def _utc_offset_s(zone: ZoneInfo, day: date) -> float:
+    offset = datetime.combine(day, time.min, zone).utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
+
+
+def scorecards_for(db_url: str, query: ScoreQuery) -> tuple[tuple[Scorecard, ...], Ranking]:
+    """:func:`scorecards` of the store at ``db_url`` (a one-off command: its engine is closed)."""
+    engine = make_engine(db_url)
+    try:
+        with session_scope(engine) as session:
+            return scorecards(session, query)
+    finally:
+        engine.dispose()

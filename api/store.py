@@ -345,6 +345,25 @@ class Store:
         logger.debug("stored %d of %d events (video %s)", inserted, len(rows), video_id)
         return inserted
 
+    def events_without_clip(self) -> list[EventRecord]:
+        """Events found in a video whose evidence holds no clip, with their video loaded."""
+        rows = self.session.scalars(
+            select(EventRecord)
+            .where(EventRecord.video_id.is_not(None))
+            .options(selectinload(EventRecord.video))
+            .order_by(EventRecord.camera_id, EventRecord.start_ts, EventRecord.id)
+        )
+        return [e for e in rows if not e.evidence.get("clip")]
+
+    def add_evidence(self, event_id: int, fields: Mapping[str, Any]) -> None:
+        """Merge evidence fields into a stored event's (a clip cut later, or its problem)."""
+        event = self.session.get(EventRecord, event_id, with_for_update=True)
+        if event is None:
+            raise LookupError(f"no event {event_id}")
+        merged = {k: v for k, v in event.evidence.items() if not k.startswith("clip_problem")}
+        event.evidence = {**merged, **fields}
+        self.session.flush()
+
     def unknown_event_keys(self, keys: Sequence[str]) -> set[str]:
         """The keys among ``keys`` that no stored event has (to skip evidence of known ones)."""
         wanted = set(keys)

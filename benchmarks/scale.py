@@ -34,10 +34,10 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
-from api.batch import ScanOptions, run_scan
 from api.config import SiteConfig, load_config
 from api.demo import DEMO_START, demo_config
-from api.runs.executors import ExecutorKind
+from api.scan.options import ExecutorKind, ScanOptions
+from api.scan.run import run_scan
 
 EVERY_SAMPLE_INFERRED = {"motion_threshold": 0.0, "max_hold_s": 0.0}
 """The motion gate is off, so every sample (one per 2 s) goes through the model: the synthetic

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -169,13 +169,13 @@ def _scope_key(scheme: Scheme, day: date, period: Period) -> tuple[int, str]:
 
 
 def _repeat_flags(
-    records: Sequence[ScoredEvent], scheme: Scheme, period: Period, tz: ZoneInfo
+    records: Sequence[ScoredEvent], scheme: Scheme, period: Period, zone: Callable[[str], ZoneInfo]
 ) -> dict[str, bool]:
     """Per event key: whether it repeats a problem already found in its repeat scope."""
     first: dict[tuple[str, str, tuple[int, str]], tuple[date, str]] = {}
     out: dict[str, bool] = {}
     for rec in records:
-        day = rec.start.astimezone(tz).date()
+        day = rec.start.astimezone(zone(rec.branch)).date()
         if scheme.money.repeat_scope == "period" and day < period.start:
             continue
         k = (rec.branch, rec.item, _scope_key(scheme, day, period))
@@ -288,7 +288,7 @@ def score_period(
     period: Period,
     *,
     branches: Collection[str] | None = None,
-    tz: ZoneInfo = DEFAULT_TZ,
+    tz: ZoneInfo | Mapping[str, ZoneInfo] = DEFAULT_TZ,
     preview: bool = False,
     focus: Collection[str] | None = None,
     catalog: Catalog | None = None,
@@ -303,7 +303,8 @@ def score_period(
         period: The period (local dates in ``tz``).
         branches: Branches to score (those without findings score the base); default the
             branches that appear in ``records``.
-        tz: Time zone of the branches' local dates.
+        tz: Time zone of the branches' local dates, or each branch's by branch id (a branch
+            not listed: :data:`DEFAULT_TZ`).
         preview: Count pending events too; every scorecard is then marked as a preview.
         focus: Focus-list item codes for this period (default: the scheme's list).
         catalog: Item catalogue (default: the built-in one).
@@ -320,19 +321,24 @@ def score_period(
         100.0
     """
     catalog = catalog or load_catalog()
+
+    def zone(branch: str) -> ZoneInfo:
+        return tz.get(branch, DEFAULT_TZ) if isinstance(tz, Mapping) else tz
+
     focus_set = frozenset(scheme.money.focus_items if focus is None else focus)
     counted = sorted(
         (
             r
             for r in _unique(records)
-            if _counted(r.status, preview) and r.start.astimezone(tz).date() < period.end
+            if _counted(r.status, preview)
+            and r.start.astimezone(zone(r.branch)).date() < period.end
         ),
         key=lambda r: (r.start, r.key),
     )
-    repeats = _repeat_flags(counted, scheme, period, tz)
+    repeats = _repeat_flags(counted, scheme, period, zone)
     in_period: dict[str, list[ScoredEvent]] = defaultdict(list)
     for rec in counted:
-        if period.contains(rec.start, tz):
+        if period.contains(rec.start, zone(rec.branch)):
             in_period[rec.branch].append(rec)
     names = sorted(set(branches) if branches is not None else set(in_period))
     found = {

@@ -287,6 +287,13 @@ def load_catalog(path: Path | None = None) -> Catalog:
     return parse_catalog(_read_yaml(path), path)
 
 
+def item_name(code: str) -> str:
+    """中文 name of an inspection item from the standard (``items.yaml``), e.g. 大堂经理不在岗;
+    the code itself for an item the standard does not know."""
+    spec = load_catalog().items.get(code)
+    return spec.name if spec is not None else code
+
+
 def parse_scheme(data: Any, path: Path, catalog: Catalog | None = None) -> Scheme:
     """Validate scheme data read from ``path`` against the catalogue."""
     try:

@@ -1,19 +1,25 @@
-"""Evidence clips: a stretch of an export re-encoded as browser-playable H.264 with faces blurred.
+"""Evidence clips: stretches of an export re-encoded as browser-playable H.264, faces blurred.
 
+A clip is a list of :class:`ClipSpan` values, each played in real time or sped up, so that a
+20-minute absence is shown whole in a few seconds between real-time context before and after.
 DVR exports have keyframes seconds apart, so copying packets would start the clip at a keyframe,
-not at the wanted time. Instead the source is decoded from the keyframe before ``t0`` and only
-frames from ``t0`` to ``t1`` are encoded (H.264, yuv420p, ``movflags=+faststart`` so a browser
-can start playing before the whole file arrived). Customers' faces are pixelated in every frame,
-using the face boxes of the observation timeline's non-staff rows at the samples around it.
+not at the wanted time. Instead the source is decoded from the keyframe before each wanted
+stretch (a seek), frames between wanted ones are decoded but never converted, and a sped-up span
+seeks again whenever its next frame lies more than :data:`SEEK_GAP_S` ahead, so only what the
+clip shows is decoded. Frames are encoded as H.264 (yuv420p, ``movflags=+faststart`` so a browser
+can start playing before the whole file arrived). A :data:`Decorate` callback draws on every
+frame (boxes, zones, captions) and pixelates faces; :meth:`FaceTrack.blur` is the plain one.
 
 Example:
     >>> faces = FaceTrack.from_timeline(timeline, t0.timestamp(), t1.timestamp())
-    >>> info = write_clip(Path("export.mp4"), file_start, t0, t1, Path("clip.mp4"), faces)
+    >>> info = write_clip(ClipSource(Path("export.mp4"), file_start), [ClipSpan(t0, t1)],
+    ...                   Path("clip.mp4"), faces.blur)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -34,6 +40,13 @@ OUT_TIME_BASE = Fraction(1, 1000)
 
 NON_STAFF_ROLES = (int(Role.CUSTOMER), int(Role.UNKNOWN))
 """Roles whose faces are blurred: customers, and anyone not known to be staff."""
+
+SEEK_GAP_S = 3.0
+"""A wanted frame further ahead of the decoder than this is reached by a seek (to the keyframe
+before it), not by decoding everything in between."""
+
+Decorate = Callable[[npt.NDArray[np.uint8], float, float], npt.NDArray[np.uint8]]
+"""Draws on one BGR frame of a clip: ``(image, wall-clock epoch seconds, speed) -> image``."""
 
 
 class ClipError(ValueError):
@@ -108,6 +121,54 @@ class FaceTrack:
         near = [min(max(before, 0), last), min(after, last)]
         return self.xyxy[np.isin(self.sample, near)]
 
+    def blur(
+        self, image: npt.NDArray[np.uint8], t: float, speed: float = 1.0
+    ) -> npt.NDArray[np.uint8]:
+        """Pixelate the faces at time ``t`` (a :data:`Decorate`; ``speed`` is not used)."""
+        del speed
+        boxes = self.boxes_at(t)
+        if not len(boxes):
+            return image
+        h, w = image.shape[:2]
+        return blur_faces(image, boxes * np.array([w, h, w, h], np.float32))
+
+
+@dataclass(frozen=True, slots=True)
+class ClipSource:
+    """An export file and the wall-clock time of its first frame (timezone-aware)."""
+
+    path: Path
+    start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClipSpan:
+    """A stretch ``[t0, t1)`` of the export (timezone-aware) played at ``speed`` (1: real time)."""
+
+    t0: datetime
+    t1: datetime
+    speed: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ClipStyle:
+    """How a clip is encoded.
+
+    Attributes:
+        max_width: Frames wider than this are scaled down.
+        crf: x264 quality (lower is better and larger).
+        fast_fps: Frames per second of the clip while a sped-up span plays.
+        max_fps: Highest frame rate of real-time spans (a 25 fps export is shown at 12.5 fps:
+            every other frame is decoded but neither converted, drawn on, nor encoded).
+        preset: x264 speed preset.
+    """
+
+    max_width: int = 960
+    crf: int = 28
+    fast_fps: float = 6.0
+    max_fps: float = 12.5
+    preset: str = "superfast"
+
 
 @dataclass(frozen=True, slots=True)
 class ClipInfo:
@@ -120,6 +181,8 @@ class ClipInfo:
         frames: Number of frames.
         width: Frame width in pixels.
         height: Frame height in pixels.
+        duration_s: Playing time of the clip in seconds.
+        decoded: Frames decoded from the source (shown or not).
     """
 
     path: Path
@@ -128,6 +191,8 @@ class ClipInfo:
     frames: int
     width: int
     height: int
+    duration_s: float
+    decoded: int
 
 
 def _out_size(width: int, height: int, max_width: int) -> tuple[int, int]:
@@ -136,127 +201,220 @@ def _out_size(width: int, height: int, max_width: int) -> tuple[int, int]:
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
 
+@dataclass(frozen=True, slots=True)
+class _Shot:
+    """One frame of the clip: the source time shown (seconds into the file) and when it plays."""
+
+    src_s: float
+    out_s: float
+    speed: float
+
+
+def _shots(
+    spans: Sequence[ClipSpan], src_start: datetime, frame_s: float, fast_fps: float
+) -> list[_Shot]:
+    """The frames of a clip: every source frame of a real-time span, one frame every
+    ``speed / fast_fps`` source seconds of a sped-up span."""
+    shots: list[_Shot] = []
+    out_s = 0.0
+    for span in spans:
+        begin, stop = (span.t0 - src_start).total_seconds(), (span.t1 - src_start).total_seconds()
+        fast = span.speed > 1.0
+        src_step = span.speed / fast_fps if fast else frame_s
+        out_step = 1.0 / fast_fps if fast else frame_s
+        n = max(0, int(np.ceil((stop - begin) / src_step - 1e-9)))
+        for k in range(n):
+            shots.append(_Shot(begin + k * src_step, out_s, span.speed))
+            out_s += out_step
+    return shots
+
+
 def write_clip(
-    src: Path,
-    src_start: datetime,
-    t0: datetime,
-    t1: datetime,
+    source: ClipSource,
+    spans: Sequence[ClipSpan],
     out: Path,
-    faces: FaceTrack | None = None,
-    *,
-    max_width: int = 1280,
-    crf: int = 26,
+    decorate: Decorate | None = None,
+    style: ClipStyle | None = None,
 ) -> ClipInfo:
-    """Cut ``[t0, t1)`` of an export into a browser-playable MP4, blurring faces.
+    """Cut the spans of an export into one browser-playable MP4.
 
     Args:
-        src: The export file.
-        src_start: Wall-clock time of its first frame (timezone-aware).
-        t0: Clip start (timezone-aware); the first frame is the one on screen at ``t0``.
-        t1: Clip end (timezone-aware), after ``t0``; the last frame is the last one starting
-            before it.
+        source: The export file and its start time.
+        spans: Stretches to show, in order, not overlapping; a span's first frame is the one on
+            screen at its ``t0``, its last the last one starting before its ``t1``.
         out: MP4 file to write (written to a temporary name, then renamed).
-        faces: Face boxes to pixelate; ``None`` blurs nothing.
-        max_width: Frames wider than this are scaled down.
-        crf: x264 quality (lower is better and larger).
+        decorate: Drawn on every frame (faces blurred, boxes); ``None`` draws nothing.
+        style: Encoding settings.
 
     Returns:
         What was written.
 
     Raises:
-        ClipError: The source cannot be read, ``t1 <= t0``, or no frame lies in the span.
+        ClipError: The source cannot be read, a span is empty or the spans overlap, or no frame
+            lies in them.
     """
-    if t1 <= t0:
-        raise ClipError(src, f"clip end {t1.isoformat()} is not after its start {t0.isoformat()}")
-    begin, stop = (t0 - src_start).total_seconds(), (t1 - src_start).total_seconds()
-    faces = faces if faces is not None else FaceTrack.empty()
+    style = style or ClipStyle()
+    if not spans:
+        raise ClipError(source.path, "no span to cut")
+    for a, b in zip(spans, spans[1:], strict=False):
+        if b.t0 < a.t1:
+            raise ClipError(source.path, f"spans overlap at {b.t0.isoformat()}")
+    for span in spans:
+        if span.t1 <= span.t0:
+            raise ClipError(
+                source.path,
+                f"clip end {span.t1.isoformat()} is not after its start {span.t0.isoformat()}",
+            )
     tmp = out.with_name(out.name + ".part")
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        container = av.open(str(src), mode="r")
+        container = av.open(str(source.path), mode="r")
     except (av.FFmpegError, OSError) as exc:
-        raise ClipError(src, f"cannot open as video ({exc})") from exc
+        raise ClipError(source.path, f"cannot open as video ({exc})") from exc
     try:
         if not container.streams.video:
-            raise ClipError(src, "holds no video stream")
-        stream = container.streams.video[0]
-        tb = stream.time_base or Fraction(1, 90000)
-        origin = stream.start_time or 0
-        if begin > 0:
-            container.seek(origin + int(begin / tb), stream=stream, backward=True)
-        frames, first, last, size = _encode_span(
-            container, stream, origin, tb, begin, stop, tmp, faces, src_start, max_width, crf
-        )
+            raise ClipError(source.path, "holds no video stream")
+        reader = _Reader(container, container.streams.video[0])
+        reader.step_s = max(reader.frame_s, 1.0 / style.max_fps)
+        shots = _shots(spans, source.start, reader.step_s, style.fast_fps)
+        info = _encode(reader, shots, tmp, decorate, source, style)
     except av.FFmpegError as exc:
         tmp.unlink(missing_ok=True)
-        raise ClipError(src, f"cannot decode or encode ({exc})") from exc
+        raise ClipError(source.path, f"cannot decode or encode ({exc})") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     finally:
         container.close()
-    if frames == 0:
+    if info.frames == 0:
         tmp.unlink(missing_ok=True)
-        raise ClipError(src, f"no frame between {begin:.2f} s and {stop:.2f} s into the file")
+        first = (spans[0].t0 - source.start).total_seconds()
+        last = (spans[-1].t1 - source.start).total_seconds()
+        raise ClipError(
+            source.path, f"no frame between {first:.2f} s and {last:.2f} s into the file"
+        )
     tmp.replace(out)
-    logger.debug("clip %s: %d frames from %s", out, frames, src)
+    logger.debug(
+        "clip %s: %d frames (%d decoded) from %s", out, info.frames, info.decoded, source.path
+    )
     return ClipInfo(
         path=out,
-        start=src_start + timedelta(seconds=first),
-        end=src_start + timedelta(seconds=last),
-        frames=frames,
-        width=size[0],
-        height=size[1],
+        start=info.start,
+        end=info.end,
+        frames=info.frames,
+        width=info.width,
+        height=info.height,
+        duration_s=info.duration_s,
+        decoded=info.decoded,
     )
 
 
-def _encode_span(
-    container: av.container.InputContainer,
-    stream: av.video.stream.VideoStream,
-    origin: int,
-    tb: Fraction,
-    begin: float,
-    stop: float,
+class _Reader:
+    """Frames of a video stream at wanted times, seeking instead of decoding long stretches."""
+
+    def __init__(
+        self, container: av.container.InputContainer, stream: av.video.stream.VideoStream
+    ) -> None:
+        self.container, self.stream = container, stream
+        self.tb = stream.time_base or Fraction(1, 90000)
+        self.origin = stream.start_time or 0
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        self.rate = rate
+        self.frame_s = float(1 / rate)
+        self.step_s = self.frame_s
+        """Source seconds between the frames of a real-time span."""
+        stream.thread_type = "AUTO"  # frame-parallel decoding
+        self.decoded = 0
+        self._frames: Iterator[av.VideoFrame] | None = None
+        self._held: tuple[av.VideoFrame, float] | None = None
+        self._last = -np.inf
+        self._asked = -np.inf
+
+    def _seek(self, at_s: float) -> None:
+        if at_s > 0:
+            self.container.seek(
+                self.origin + int(at_s / self.tb), stream=self.stream, backward=True
+            )
+        else:
+            self.container.seek(self.origin, stream=self.stream, backward=True)
+        self._frames = iter(self.container.decode(self.stream))
+        self._held, self._last = None, -np.inf
+
+    def at(self, src_s: float) -> tuple[av.VideoFrame, float] | None:
+        """The frame on screen at ``src_s`` seconds into the file; ``None`` past the end."""
+        if self._frames is None or src_s > self._last + SEEK_GAP_S or src_s < self._asked:
+            self._seek(src_s)
+        assert self._frames is not None
+        self._asked = src_s
+        while self._held is None or self._held[1] <= src_s - self.frame_s * 3 / 4:
+            frame = next(self._frames, None)
+            if frame is None:
+                return None
+            self.decoded += 1
+            t = (
+                float((frame.pts - self.origin) * self.tb)
+                if frame.pts is not None
+                else self._last + self.frame_s
+            )
+            self._held, self._last = (frame, t), t
+        return self._held
+
+
+def _encode(
+    reader: _Reader,
+    shots: list[_Shot],
     tmp: Path,
-    faces: FaceTrack,
-    src_start: datetime,
-    max_width: int,
-    crf: int,
-) -> tuple[int, float, float, tuple[int, int]]:
-    """Decode forward and encode the frames inside ``[begin, stop)`` (seconds into the file)."""
-    rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-    frame_s = float(1 / rate)
-    base = src_start.timestamp()
-    size = _out_size(stream.codec_context.width, stream.codec_context.height, max_width)
+    decorate: Decorate | None,
+    source: ClipSource,
+    style: ClipStyle,
+) -> ClipInfo:
+    """Encode the shots' frames; frames past the end of the source end the clip."""
+    ctx = reader.stream.codec_context
+    size = _out_size(ctx.width, ctx.height, style.max_width)
+    base = source.start.timestamp()
     writer = av.open(str(tmp), mode="w", format="mp4", container_options={"movflags": "+faststart"})
+    frames, first, last, prev_pts, played = 0, 0.0, 0.0, -1, 0.0
     try:
+        rate = Fraction(1 / reader.step_s).limit_denominator(1001)
         ostream = writer.add_stream("libx264", rate=rate)
         ostream.width, ostream.height = size
         ostream.pix_fmt = "yuv420p"
         ostream.codec_context.time_base = OUT_TIME_BASE
-        ostream.options = {"crf": str(crf), "preset": "veryfast", "profile": "main"}
-        frames, first, last, prev_pts = 0, 0.0, 0.0, -1
-        t = -frame_s
-        for frame in container.decode(stream):
-            t = float((frame.pts - origin) * tb) if frame.pts is not None else t + frame_s
-            if t <= begin - frame_s * 3 / 4:  # gone from the screen before t0
-                continue
-            if t >= stop - frame_s / 4:
+        ostream.options = {"crf": str(style.crf), "preset": style.preset, "profile": "main"}
+        for shot in shots:
+            got = reader.at(shot.src_s)
+            if got is None:
                 break
+            frame, t = got
+            if t >= shot.src_s + reader.frame_s * 3 / 4:  # a hole in the source: nothing on screen
+                continue
             image = np.asarray(
                 frame.to_ndarray(format="bgr24", width=size[0], height=size[1]), np.uint8
             )
-            boxes = faces.boxes_at(base + t)
-            if len(boxes):
-                scale = np.array([size[0], size[1], size[0], size[1]], np.float32)
-                image = blur_faces(image, boxes * scale)
+            if decorate is not None:
+                image = decorate(image, base + t, shot.speed)
             out_frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-            pts = max(round((t - begin) / OUT_TIME_BASE), prev_pts + 1)
+            pts = max(round(shot.out_s / OUT_TIME_BASE), prev_pts + 1)
             out_frame.pts, out_frame.time_base, prev_pts = pts, OUT_TIME_BASE, pts
             for packet in ostream.encode(out_frame):
                 writer.mux(packet)
             if frames == 0:
                 first = t
-            frames, last = frames + 1, t + frame_s
+            fast = shot.speed > 1.0
+            step = 1.0 / style.fast_fps if fast else reader.step_s
+            last = shot.src_s + step * shot.speed if fast else t + reader.step_s
+            frames, played = frames + 1, shot.out_s + step
         for packet in ostream.encode(None):
             writer.mux(packet)
     finally:
         writer.close()
-    return frames, first, last, size
+    return ClipInfo(
+        path=tmp,
+        start=source.start + timedelta(seconds=first),
+        end=source.start + timedelta(seconds=last),
+        frames=frames,
+        width=size[0],
+        height=size[1],
+        duration_s=played,
+        decoded=reader.decoded,
+    )

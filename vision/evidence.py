@@ -67,35 +67,59 @@ def draw_overlay(image: npt.NDArray[np.uint8], overlay: Overlay) -> npt.NDArray[
     if overlay.highlight is not None:
         x0, y0, x1, y1 = (np.asarray(overlay.highlight) * np.tile(scale, 2)).astype(int)
         cv2.rectangle(out, (int(x0), int(y0)), (int(x1), int(y1)), HIGHLIGHT_COLOUR, thick * 2)
-    # Text goes through PIL so Chinese renders.
     font_px = max(12, h // 28)
-    pil = Image.fromarray(cv2.cvtColor(out, cv2.COLOR_BGR2RGB))
-    draw = ImageDraw.Draw(pil)
-    font = _font(font_px)
     for (x0, y0, _, _), label in zip(boxes, overlay.labels, strict=False):
         if label:
-            draw.text(
-                (int(x0) + 2, max(0, int(y0) - font_px - 2)),
-                label,
-                font=font,
-                fill=PERSON_COLOUR[::-1],
-                stroke_width=2,
-                stroke_fill=(0, 0, 0),
-            )
+            _blit(out, _text(label, font_px, PERSON_COLOUR), int(x0) + 2, int(y0) - font_px - 2)
     for name, polygon in overlay.zones:
         if name:
             x, y = (np.asarray(polygon, np.float32).min(axis=0) * scale).astype(int)
-            draw.text(
-                (int(x) + 2, int(y) + 2),
-                name,
-                font=font,
-                fill=ZONE_COLOUR[::-1],
-                stroke_width=2,
-                stroke_fill=(0, 0, 0),
-            )
-    draw.rectangle((0, 0, w, font_px + 8), fill=(0, 0, 0))
-    draw.text((6, 3), overlay.title, font=font, fill=(255, 255, 255))
-    return cv2.cvtColor(np.asarray(pil), cv2.COLOR_RGB2BGR).astype(np.uint8)
+            _blit(out, _text(name, font_px, ZONE_COLOUR), int(x) + 2, int(y) + 2)
+    out[: font_px + 8] = 0
+    _blit(out, _text(overlay.title, font_px, (255, 255, 255), outline=False), 6, 3)
+    return out
+
+
+@lru_cache(maxsize=512)
+def _text(
+    text: str, px: int, colour: tuple[int, int, int], outline: bool = True
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """A label rendered once (through PIL, so Chinese renders): BGR pixels and alpha, ``0-1``.
+
+    Labels repeat from frame to frame of a clip (roles, zones, the title of each second), so
+    each is drawn by blending this cached patch, not by rendering text again.
+    """
+    font = _font(px)
+    stroke = 2 if outline else 0
+    left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
+    size = (max(1, int(right - left)), max(1, int(bottom - top)))
+    fill = Image.new("RGB", size, colour[::-1])
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).text((-left, -top), text, font=font, fill=255, stroke_width=stroke)
+    pixels = np.asarray(fill, np.float32)[..., ::-1].copy()
+    if stroke:
+        core = Image.new("L", size, 0)
+        ImageDraw.Draw(core).text((-left, -top), text, font=font, fill=255)
+        pixels *= (np.asarray(core, np.float32) / 255.0)[..., None]  # black outline
+    return pixels, np.asarray(mask, np.float32)[..., None] / 255.0
+
+
+def _blit(
+    image: npt.NDArray[np.uint8],
+    patch: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    x: int,
+    y: int,
+) -> None:
+    """Blend a rendered label into ``image`` at ``(x, y)``, clipped to the image."""
+    pixels, alpha = patch
+    h, w = image.shape[:2]
+    x, y = max(0, x), max(0, y)
+    ph, pw = min(pixels.shape[0], h - y), min(pixels.shape[1], w - x)
+    if ph <= 0 or pw <= 0:
+        return
+    region = image[y : y + ph, x : x + pw].astype(np.float32)
+    a = alpha[:ph, :pw]
+    image[y : y + ph, x : x + pw] = (region * (1 - a) + pixels[:ph, :pw] * a).astype(np.uint8)
 
 
 def write_jpeg(path: Path, image: npt.NDArray[np.uint8], quality: int = 88) -> None:

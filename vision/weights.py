@@ -8,7 +8,6 @@ user pins one in a manifest overlay or passes ``sha256=``. Nothing here imports 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.util
 import logging
@@ -26,6 +25,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from models import MANIFEST_PATH
 from vision.config.base import StrictModel
+from vision.digest import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -293,35 +293,6 @@ def load_manifest(overlay: Path | None = None, base: Path = MANIFEST_PATH) -> Ma
         return Manifest.model_validate(data)
     except ValidationError as exc:
         raise ManifestError(_validation_message(where, exc)) from exc
-
-
-@functools.lru_cache(maxsize=256)
-def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
-    del size, mtime_ns  # part of the cache key only
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, streamed, cached in-process by (path, size, mtime).
-
-    Args:
-        path: File to hash.
-
-    Returns:
-        Lower-case hex digest.
-
-    Example:
-        >>> import tempfile
-        >>> with tempfile.NamedTemporaryFile() as f:
-        ...     file_sha256(Path(f.name))[:8]
-        'e3b0c442'
-    """
-    stat = path.stat()
-    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 
 
 def _check_file(path: Path, expected: str | None, name: str) -> Path:

@@ -15,6 +15,7 @@ from api import logs
 from api.cli import errors
 from api.cli.calibrate import calibrate
 from api.cli.events import events_app
+from api.cli.evidence import evidence_app
 from api.cli.notices import notices, report
 from api.cli.reference import reference_app
 from api.cli.score import score
@@ -31,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(events_app, name="events")
+app.add_typer(evidence_app, name="evidence")
 app.add_typer(reference_app, name="reference")
 app.command()(calibrate)
 app.command()(score)
@@ -130,8 +132,10 @@ def scan(
     A killed run resumes when started again with the same command; several machines may scan
     into one PostgreSQL database at once.
     """
-    from api.batch import ScanOptions, run_scan, summary_exit_code
-    from api.runs.executors import ExecutorError
+    from api.scan.options import ScanOptions
+    from api.scan.run import run_scan
+    from api.scan.summary import summary_exit_code
+    from api.scan.worker import ExecutorError
 
     try:
         site = load_config(config)

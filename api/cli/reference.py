@@ -61,8 +61,8 @@ _ZONE_COLOURS = {
 
 def references_root(db: str | None, work: Path | None) -> Path:
     """Folder of the stored stills: ``<work>/references`` with the scan's default work folder."""
-    from api.batch import ScanOptions
-    from api.runs.driver import references_root as under
+    from api.scan.driver import references_root as under
+    from api.scan.options import ScanOptions
 
     return under(ScanOptions.build(db_url=db, work_dir=work, workers=1).work_dir)
 

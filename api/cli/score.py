@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.db.session import StoreURLError, default_db_url
-from api.scorecards import scorecards_for
+from api.scorecards import ScoreQuery, scorecards_for
 from rules.periods import PeriodError
 from rules.score_table import (
     DEDUCTION_HEADERS,
@@ -55,7 +55,9 @@ def score(
     """Score branches for a period: points, deductions by item, money, rank."""
     err = Console(stderr=True)
     try:
-        cards, _ = scorecards_for(db or default_db_url(), scheme, period, branch, preview)
+        cards, _ = scorecards_for(
+            db or default_db_url(), ScoreQuery(scheme, period, branch, preview)
+        )
     except (PeriodError, StandardError, StoreURLError) as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from exc

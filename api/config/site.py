@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
+from api.config.evidence import EvidenceConfig
 from rules.hours import BusinessHours
 from vision.config import (
     CameraConfig,
@@ -78,6 +79,9 @@ class SiteConfig(StrictModel):
         default_factory=dict,
         description="Per inspection item: {enabled: bool, ...parameters}; items not listed "
         "run with their defaults.",
+    )
+    evidence: EvidenceConfig = Field(
+        default_factory=EvidenceConfig, description="Evidence stills and clips of events."
     )
     scheme: str = Field(default="psbc", description="Scoring scheme preset or file.")
     branches: list[BranchConfig] = Field(min_length=1, description="Branches.")

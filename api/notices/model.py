@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db.models import Branch, Camera, EventRecord
-from api.evidence import sha256_file
 from api.notices.policy import NoticePolicy
 from api.scorecards import scheme_period
 from api.store import EventFilter, Store
@@ -31,6 +30,7 @@ from rules.periods import Period
 from rules.scoring import BandResult, Scorecard, ScoredEvent, score_period
 from rules.standard import Catalog, Scheme, load_catalog
 from rules.types import EventStatus
+from vision.digest import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def verified_still(event: EventRecord) -> Path | None:
     if not path.is_file():
         logger.warning("event %d: still %s is gone", event.id, path)
         return None
-    if sha256_file(path) != event.evidence.get("still_sha256"):
+    if file_sha256(path) != event.evidence.get("still_sha256"):
         logger.error("event %d: still %s does not match its sha256; left out", event.id, path)
         return None
     return path

@@ -6,13 +6,12 @@ matches the digest stored with the event is refused (it may have been tampered w
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 
 from api.db.models import EventRecord
+from vision.digest import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +34,6 @@ class EvidenceTampered(RuntimeError):
     """The file's content differs from the sha256 stored with the event."""
 
 
-@lru_cache(maxsize=512)
-def _digest(path: str, size: int, mtime_ns: int) -> str:
-    """sha256 of a file, cached while its size and modification time stay the same."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def evidence_path(event: EventRecord, kind: EvidenceKind) -> Path | None:
     """Where the event's evidence file of this kind is stored, if it has one."""
     value = event.evidence.get(kind.value)
@@ -62,12 +51,12 @@ def checked_evidence(event: EventRecord, kind: EvidenceKind) -> Path:
     if path is None:
         raise EvidenceMissing(f"event {event.id} has no {kind.value}")
     try:
-        stat = path.stat()
+        path.stat()
     except OSError as exc:
         logger.warning("event %d: %s file %s is gone: %s", event.id, kind.value, path, exc)
         raise EvidenceMissing(f"event {event.id}: {kind.value} file is gone") from exc
     expected = event.evidence.get(f"{kind.value}_sha256")
-    if expected is None or _digest(str(path), stat.st_size, stat.st_mtime_ns) != expected:
+    if expected is None or file_sha256(path) != expected:
         logger.error("event %d: %s file %s does not match its sha256", event.id, kind.value, path)
         raise EvidenceTampered(f"event {event.id}: {kind.value} does not match its sha256")
     return path

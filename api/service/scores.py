@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from api.scorecards import DEFAULT_TZ, scorecards_for
+from sqlalchemy.orm import Session
+
+from api.scorecards import DEFAULT_TZ, ScoreQuery, scorecards
 from rules.scoring import Scorecard
 
 logger = logging.getLogger(__name__)
@@ -22,14 +24,15 @@ def current_month(zones: Iterable[ZoneInfo]) -> str:
     return datetime.now(next(iter(zones), DEFAULT_TZ)).strftime("%Y-%m")
 
 
-def period_scores(db_url: str, scheme: str, period: str) -> dict[str, Scorecard]:
-    """Each branch's scorecard of a period, by branch id (confirmed events only).
+def period_scores(db: Session, scheme: str, period: str) -> dict[str, Scorecard]:
+    """Each branch's scorecard of a period, by branch id (confirmed events only), read in the
+    request's session (the service's one engine).
 
     Raises:
         ScoreError: Unknown period format or unreadable scheme.
     """
     try:
-        cards, _ = scorecards_for(db_url, scheme, period, None, preview=False)
+        cards, _ = scorecards(db, ScoreQuery(scheme, period))
     except ValueError as exc:  # PeriodError, StandardError
         raise ScoreError(str(exc)) from exc
     return {card.branch: card for card in cards}

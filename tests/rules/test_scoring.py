@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -287,3 +288,18 @@ def test_order_independent_and_idempotent(data: st.DataObject, scheme: Scheme) -
     assert score_period(shuffled, scheme, PERIOD, branches=["b1", "b2", "b3"]) == first
     assert score_period(records + shuffled, scheme, PERIOD, branches=["b1", "b2", "b3"]) == first
     assert score_period(records, scheme, PERIOD, branches=["b1", "b2", "b3"]) == first
+
+
+def test_each_branch_is_scored_in_its_own_time_zone() -> None:
+    """23:30 on 30 June in Urumqi (UTC+6) is 01:30 on 1 July in Shanghai: the same instant
+    belongs to June for the Urumqi branch and to July for the Shanghai one."""
+    instant = datetime(2026, 6, 30, 17, 30, tzinfo=UTC)
+    records = [
+        ScoredEvent("GUARD_POSTURE", branch, instant, EventStatus.CONFIRMED, f"k-{branch}")
+        for branch in ("east", "west")
+    ]
+    zones = {"east": SHANGHAI, "west": ZoneInfo("Asia/Urumqi")}
+    june, _ = score_period(records, PSBC, parse_period("2026-06"), branches=zones, tz=zones)
+    july, _ = score_period(records, PSBC, parse_period("2026-07"), branches=zones, tz=zones)
+    assert [card(june, b).deducted > 0 for b in ("east", "west")] == [False, True]
+    assert [card(july, b).deducted > 0 for b in ("east", "west")] == [True, False]

@@ -1,4 +1,5 @@
-"""Evidence clips: accurate cuts, browser-playable H.264, faces blurred, clear errors."""
+"""Evidence clips: accurate cuts, speed-ups that decode little, browser-playable H.264, faces
+blurred, clear errors."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from vision.clips import ClipError, FaceTrack, write_clip
+from vision.clips import (
+    ClipError,
+    ClipInfo,
+    ClipSource,
+    ClipSpan,
+    ClipStyle,
+    Decorate,
+    FaceTrack,
+    write_clip,
+)
 from vision.timeline import ObservationTimeline, ZoneInfo
 from vision.types import Posture, Role
 
@@ -57,6 +67,18 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def cut(
+    src: Path,
+    t0: datetime,
+    t1: datetime,
+    out: Path,
+    decorate: Decorate | None = None,
+    style: ClipStyle | None = None,
+) -> ClipInfo:
+    """One real-time span of the export starting at START."""
+    return write_clip(ClipSource(src, START), [ClipSpan(t0, t1)], out, decorate, style)
+
+
 def decode(path: Path) -> list[npt.NDArray[np.uint8]]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
@@ -79,9 +101,7 @@ def test_cut_is_frame_accurate(
     source: Path, tmp_path: Path, t0: float, t1: float, first: int, count: int
 ) -> None:
     out = tmp_path / "clip.mp4"
-    info = write_clip(
-        source, START, START + timedelta(seconds=t0), START + timedelta(seconds=t1), out
-    )
+    info = cut(source, START + timedelta(seconds=t0), START + timedelta(seconds=t1), out)
     frames = decode(out)
     assert [read_index(f) for f in frames] == list(range(first, first + count))
     assert info.frames == count
@@ -91,7 +111,7 @@ def test_cut_is_frame_accurate(
 
 def test_clip_is_browser_playable(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "clip.mp4"
-    write_clip(source, START, START + timedelta(seconds=2), START + timedelta(seconds=4), out)
+    cut(source, START + timedelta(seconds=2), START + timedelta(seconds=4), out)
     with av.open(str(out)) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264"
@@ -103,13 +123,15 @@ def test_clip_is_browser_playable(source: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("max_width", "size"), [(1280, (W, H)), (160, (160, 120)), (101, (100, 74))]
+    ("max_width", "size"), [(1280, (W, H)), (160, (160, 120)), (161, (160, 120))]
 )
 def test_frames_are_scaled_to_even_sizes(
     source: Path, tmp_path: Path, max_width: int, size: tuple[int, int]
 ) -> None:
     out = tmp_path / "clip.mp4"
-    info = write_clip(source, START, START, START + timedelta(seconds=1), out, max_width=max_width)
+    info = cut(
+        source, START, START + timedelta(seconds=1), out, style=ClipStyle(max_width=max_width)
+    )
     assert (info.width, info.height) == size
     frames = decode(out)
     assert frames[0].shape[:2] == (size[1], size[0])
@@ -150,7 +172,7 @@ def test_non_staff_faces_are_blurred(
     t0, t1 = START + timedelta(seconds=3), START + timedelta(seconds=5)
     faces = FaceTrack.from_timeline(_timeline(face, roles), t0.timestamp(), t1.timestamp())
     out = tmp_path / "clip.mp4"
-    write_clip(source, START, t0, t1, out, faces)
+    cut(source, t0, t1, out, faces.blur)
     frames = decode(out)
     x0, y0, x1, y1 = int(0.5 * W) + 4, int(0.4 * H) + 4, int(0.8 * W) - 4, int(0.9 * H) - 4
     for image in frames:
@@ -199,6 +221,40 @@ def test_errors_name_the_problem(
         t0, t1 = START + timedelta(seconds=60), START + timedelta(seconds=61)
     out = tmp_path / "clip.mp4"
     with expectation:
-        write_clip(src, START, t0, t1, out)
+        cut(src, t0, t1, out)
     assert out.exists() == (case == "ok")
     assert not out.with_name(out.name + ".part").exists()
+
+
+def test_sped_up_span_shows_the_whole_stretch_and_decodes_little(
+    source: Path, tmp_path: Path
+) -> None:
+    """Context in real time, then 10 s shown at 5× at 2 fps; keyframes every 5 s."""
+    at = [START + timedelta(seconds=s) for s in (0.0, 1.0, 11.0)]
+    spans = [ClipSpan(at[0], at[1]), ClipSpan(at[1], at[2], speed=5.0)]
+    out = tmp_path / "clip.mp4"
+    info = write_clip(ClipSource(source, START), spans, out, style=ClipStyle(fast_fps=2.0))
+    shown = [read_index(f) for f in decode(out)]
+    assert shown == [*range(10), 10, 35, 60, 85]  # 2.5 s of source apart while sped up
+    assert info.duration_s == pytest.approx(1.0 + 4 * 0.5)
+    assert info.end == START + timedelta(seconds=11)
+    assert info.decoded < SECONDS * FPS
+
+
+def test_far_apart_frames_are_reached_by_seeking(source: Path, tmp_path: Path) -> None:
+    """A 50× span over 11 s: one frame at 0 s and one at 10 s, decoded from their keyframes."""
+    spans = [ClipSpan(START, START + timedelta(seconds=11), speed=50.0)]
+    info = write_clip(
+        ClipSource(source, START), spans, tmp_path / "clip.mp4", style=ClipStyle(fast_fps=5.0)
+    )
+    assert [read_index(f) for f in decode(tmp_path / "clip.mp4")] == [0, 100]
+    assert info.decoded <= 2
+
+
+def test_overlapping_spans_are_refused(source: Path, tmp_path: Path) -> None:
+    spans = [
+        ClipSpan(START, START + timedelta(seconds=3)),
+        ClipSpan(START + timedelta(seconds=2), START + timedelta(seconds=4)),
+    ]
+    with pytest.raises(ClipError, match="overlap"):
+        write_clip(ClipSource(source, START), spans, tmp_path / "clip.mp4")

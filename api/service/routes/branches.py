@@ -34,7 +34,7 @@ def read_branches(
     """Visible branches with pending/confirmed/dismissed counts, score and newest notice."""
     label = period or current_month(branch_timezones(db).values())
     try:
-        scores = period_scores(settings.db, settings.scheme, label)
+        scores = period_scores(db, settings.scheme, label)
     except ScoreError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return BranchesPublic(

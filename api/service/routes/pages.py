@@ -138,7 +138,7 @@ def overview(
     label = period or current_month(branch_timezones(db).values())
     error = None
     try:
-        scores = period_scores(settings.db, settings.scheme, label)
+        scores = period_scores(db, settings.scheme, label)
     except ScoreError as exc:
         scores, error = {}, str(exc)
     return _render(

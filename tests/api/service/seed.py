@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.auth import Role, add_user
 from api.db.models import Branch, Camera, EventRecord, Video
 from api.db.session import make_engine, upgrade
-from vision.clips import FaceTrack, write_clip
+from vision.clips import ClipSource, ClipSpan, FaceTrack, write_clip
 from vision.evidence import write_jpeg
 from vision.timeline import ObservationTimeline, ZoneInfo
 from vision.types import Posture
@@ -106,12 +106,10 @@ def make_media(folder: Path) -> dict[str, str]:
     clip = folder / "clip.mp4"
     t0, t1 = START + timedelta(seconds=6), START + timedelta(seconds=14)
     write_clip(
-        source,
-        START,
-        t0,
-        t1,
+        ClipSource(source, START),
+        [ClipSpan(t0, t1)],
         clip,
-        FaceTrack.from_timeline(timeline, t0.timestamp(), t1.timestamp()),
+        FaceTrack.from_timeline(timeline, t0.timestamp(), t1.timestamp()).blur,
     )
     return {
         "still": str(still),

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from api.batch import ScanOptions, run_scan
-from tests.api.runs.conftest import CORRUPT_NAME, Footage, StoreContent, read_store
+from api.scan.options import ScanOptions
+from api.scan.run import run_scan
+from tests.api.scan.conftest import CORRUPT_NAME, Footage, StoreContent, read_store
 
 pytestmark = pytest.mark.postgres
 

@@ -19,8 +19,8 @@ import pytest
 import vision.backends.runtimes
 import vision.detector
 from api.demo import DEMO_START
-from api.runs.executors import BrokenWorker, Outcome, UnitJob, WorkerState, load_worker
-from tests.api.runs.conftest import CORRUPT_NAME, Footage
+from api.scan.worker import BrokenWorker, Outcome, UnitJob, WorkerState, load_worker
+from tests.api.scan.conftest import CORRUPT_NAME, Footage
 from vision.config import Backend, ClutterConfig, DetectorConfig, Precision
 from vision.config.clutter import COCO_NAMES
 from vision.timeline import UNKNOWN_LABEL, ObservationTimeline

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.db.models import ScanUnit
 from api.db.session import make_engine, session_scope, upgrade
-from api.runs import units
+from api.scan import units
 from api.store import Store
 
 START = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)

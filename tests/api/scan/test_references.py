@@ -15,12 +15,13 @@ import numpy as np
 from rich.console import Console
 from sqlalchemy import select
 
-from api.batch import ScanOptions, run_scan
 from api.db.models import Video
 from api.db.session import make_engine, session_scope
 from api.demo import DEMO_START
-from api.runs.driver import references_root
-from tests.api.runs.conftest import CORRUPT_NAME, DURATION_S, Footage, read_store
+from api.scan.driver import references_root
+from api.scan.options import ScanOptions
+from api.scan.run import run_scan
+from tests.api.scan.conftest import CORRUPT_NAME, DURATION_S, Footage, read_store
 from vision.config import ClutterConfig
 from vision.reference import ReferenceStore
 from vision.synth.demo import demo_scenario

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from api.batch import ScanOptions, camera_version, detector_label, pipeline_version
-from api.runs.executors import ExecutorKind, make_executor
+from api.scan.executors import make_executor
+from api.scan.options import ExecutorKind, ScanOptions
+from api.scan.plan import camera_version, detector_label, pipeline_version
 from vision.config import (
     Backend,
     CameraConfig,
@@ -97,8 +98,8 @@ def test_pipeline_version_follows_what_changes_observations() -> None:
 def test_local_executor_does_not_import_ray() -> None:
     code = (
         "import sys\n"
-        "import api.batch, api.cli.main\n"
-        "from api.runs.executors import make_executor\n"
+        "import api.scan.run, api.cli.main\n"
+        "from api.scan.executors import make_executor\n"
         "executor = make_executor('local', None, 1)\n"
         "print(type(executor).__name__, 'ray' in sys.modules)\n"
     )

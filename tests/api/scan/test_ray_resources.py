@@ -9,10 +9,11 @@ import pytest
 import ray
 from rich.console import Console
 
-from api.batch import ScanOptions, run_scan
-from api.runs.executors import ExecutorError
-from api.runs.ray_executor import gpu_share
-from tests.api.runs.conftest import Footage, read_store
+from api.scan.executors.ray_executor import gpu_share
+from api.scan.options import ScanOptions
+from api.scan.run import run_scan
+from api.scan.worker import ExecutorError
+from tests.api.scan.conftest import Footage, read_store
 from vision.config import Backend
 
 

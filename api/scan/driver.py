@@ -22,8 +22,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from api.runs import units
-from api.runs.executors import Executor, Outcome, UnitJob, UnitResult
+from api.scan import units
+from api.scan.worker import Executor, Outcome, UnitJob, UnitResult
 from api.store import Store, VideoStatus
 from vision.reference import ReferenceError, ReferenceStore
 

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from api.batch import ScanOptions, ScanSummary, run_scan
 from api.config import SiteConfig
-from tests.api.runs.conftest import CORRUPT_NAME, Footage
+from api.scan.options import ScanOptions
+from api.scan.run import run_scan
+from api.scan.summary import ScanSummary
+from tests.api.scan.conftest import CORRUPT_NAME, Footage
 
 
 def _scan(site: SiteConfig, footage: Footage, url: str, work: Path) -> ScanSummary:

@@ -2,7 +2,7 @@
 
 Each actor declares its CPUs (and a share of the GPUs when the detector runs on CUDA) and is
 restarted by Ray when its process dies; the unit it was analysing comes back as an error and the
-driver retries it after a back-off (:mod:`api.runs.units`). Results stream back as tasks
+driver retries it after a back-off (:mod:`api.scan.units`). Results stream back as tasks
 finish, in any order, and the driver commits them. Importing this module imports Ray.
 """
 
@@ -17,7 +17,8 @@ import ray
 from ray.exceptions import RayError
 
 from api.config import SiteConfig
-from api.runs.executors import (
+from api.scan.orphans import TreeGuard
+from api.scan.worker import (
     Executor,
     ExecutorError,
     Outcome,
@@ -81,11 +82,14 @@ class RayExecutor(Executor):
         self.threads = threads
         self.slots = max(1, workers)
         self._owns_ray = False
+        self._guard = TreeGuard()
         self._idle: list[Any] = []
         self._running: dict[Any, tuple[Any, UnitJob]] = {}
 
     def start(self) -> None:
         if not ray.is_initialized():
+            if self.address is None:  # Ray's processes on this machine die with the scan
+                self._guard.start()
             self._init_ray()
             self._owns_ray = True
         resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
@@ -159,3 +163,4 @@ class RayExecutor(Executor):
         self._idle, self._running = [], {}
         if self._owns_ray:
             ray.shutdown()
+        self._guard.stop()

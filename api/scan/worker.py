@@ -1,44 +1,31 @@
-"""Where units are analysed: one :class:`Executor` interface, a local process pool and Ray.
+"""The per-unit worker: what one unit of work is, how a worker analyses it, what comes back.
 
-The driver claims units and submits :class:`UnitJob` values; an executor analyses them in its
-workers (each loads the pose model once) and streams :class:`UnitResult` values back. The driver
-alone writes to the store. Bad input (:class:`vision.probe.VideoError`) comes back as
-``bad_input`` and is not retried; anything else that goes wrong in a worker, a worker process
-killed mid-file included, comes back as ``error`` and the driver retries it with back-off.
-
-Ray is imported only when the ``ray`` executor is chosen (:mod:`api.runs.ray_executor`).
+The driver claims units and submits :class:`UnitJob` values; an :class:`Executor` (a local
+process pool or Ray, :mod:`api.scan.executors`) runs :class:`WorkerState` in its workers (each
+loads the pose model once) and streams :class:`UnitResult` values back. The driver alone writes
+to the store. Bad input (:class:`vision.probe.VideoError`) comes back as ``bad_input`` and is not
+retried; anything else that goes wrong in a worker, a worker process killed mid-file included,
+comes back as ``error`` and the driver retries it with back-off.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from abc import ABC, abstractmethod
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.config import SiteConfig
-from api.logs import worker_logging
 
 if TYPE_CHECKING:
     from vision.pipeline import ClutterSetup
     from vision.reference import ReferenceStill
 
 logger = logging.getLogger(__name__)
-
-
-class ExecutorKind(StrEnum):
-    """Executors ``branchwatch scan --executor`` accepts."""
-
-    LOCAL = "local"
-    RAY = "ray"
 
 
 class ExecutorError(RuntimeError):
@@ -182,111 +169,3 @@ class Executor(ABC):
     @abstractmethod
     def close(self) -> None:
         """Stop the workers."""
-
-
-def default_workers(threads: int) -> int:
-    """Workers this machine's cores hold at ``threads`` inference threads each."""
-    return max(1, (os.cpu_count() or 1) // threads)
-
-
-# --- local process pool ------------------------------------------------------------------
-
-_STATE: list[WorkerState | BrokenWorker] = []
-
-
-def _init_local(site: SiteConfig, threads: int) -> None:
-    worker_logging()
-    _STATE.append(load_worker(site, threads))
-
-
-def _analyse_local(job: UnitJob) -> UnitResult:
-    return _STATE[0].analyse(job)
-
-
-class LocalExecutor(Executor):
-    """A pool of worker processes on this machine, one per core by default.
-
-    A worker that dies (kill -9, out of memory) breaks the pool: every unit in flight comes
-    back as an error and the pool is started again.
-
-    Args:
-        site: Configuration the workers analyse with.
-        workers: Worker processes.
-        threads: Inference threads of each worker.
-    """
-
-    def __init__(self, site: SiteConfig, workers: int, threads: int = 1) -> None:
-        self.site = site
-        self.slots = max(1, workers)
-        self.threads = threads
-        self._pool: ProcessPoolExecutor | None = None
-        self._futures: dict[Future[UnitResult], UnitJob] = {}
-
-    def start(self) -> None:
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.slots,
-            mp_context=get_context("spawn"),
-            initializer=_init_local,
-            initargs=(self.site, self.threads),
-        )
-
-    def submit(self, job: UnitJob) -> None:
-        if self._pool is None:
-            self.start()
-        assert self._pool is not None
-        self._futures[self._pool.submit(_analyse_local, job)] = job
-
-    def results(self, timeout_s: float) -> list[UnitResult]:
-        if not self._futures:
-            return []
-        done, _ = wait(self._futures, timeout=timeout_s, return_when=FIRST_COMPLETED)
-        out: list[UnitResult] = []
-        broken = False
-        for fut in done:
-            job = self._futures.pop(fut)
-            try:
-                out.append(fut.result())
-            except BrokenProcessPool:
-                broken = True
-                out.append(UnitResult(job.unit_id, Outcome.ERROR, "worker process died"))
-            except Exception as exc:  # pickling or pool failure of this unit only
-                out.append(UnitResult(job.unit_id, Outcome.ERROR, f"{type(exc).__name__}: {exc}"))
-        if broken:
-            logger.warning("a worker process died; restarting the pool")
-            for job in self._futures.values():
-                out.append(UnitResult(job.unit_id, Outcome.ERROR, "worker process died"))
-            self._futures.clear()
-            self.close()
-            self.start()
-        return out
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-
-def make_executor(
-    kind: ExecutorKind | str,
-    site: SiteConfig,
-    workers: int,
-    address: str | None = None,
-    threads: int = 1,
-) -> Executor:
-    """Build the executor ``kind`` (``ray`` imports Ray here, and only here).
-
-    Args:
-        kind: ``local`` or ``ray``.
-        site: Configuration the workers analyse with.
-        workers: Local worker processes, or Ray actors (0: as many as the cores, or the
-            cluster's CPUs, hold at ``threads`` each).
-        address: Ray cluster address (``None``: start a Ray instance on this machine).
-        threads: Inference threads of each worker; a Ray actor declares as many CPUs.
-    """
-    if ExecutorKind(kind) is ExecutorKind.RAY:
-        from api.runs.ray_executor import RayExecutor
-
-        return RayExecutor(site, workers, address, threads)
-    if address is not None:
-        raise ValueError("--address only applies to --executor ray")
-    return LocalExecutor(site, workers or default_workers(threads), threads)
