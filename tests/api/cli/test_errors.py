@@ -75,6 +75,7 @@ BASE: dict[str, tuple[str, ...]] = {
     "scan": ("{tmp}/empty", "-c", "{config}", "--workers", "1"),
     "demo": ("--duration", "120"),
     "events export": ("--format", "jsonl"),
+    "evidence backfill": ("-c", "{config}"),
     "reference set": ("{video}", "-c", "{config}", "--camera", "lobby", "--at", "1"),
     "reference show": ("-c", "{config}"),
     "users add": ("carol", "--role", "admin", "--password", "pw-123456789"),
@@ -117,6 +118,9 @@ SPECIFIC: dict[str, list[Case]] = {
     "events export": [
         Case(("--db", "{okdb}", "--out", "{file}/x.jsonl"), "{file}"),
         Case(("--db", "{okdb}", "--since", "yesterday"), "yesterday"),
+    ],
+    "evidence backfill": [
+        Case(("-c", "{config}", "--db", "{okdb}", "--work", "{file}/w"), "{file}"),
     ],
     "reference set": [
         Case(("{video}", "-c", "{config}", "--camera", "nope", "--db", "{okdb}"), "nope"),
