@@ -20,13 +20,13 @@ from pydantic import Field, ValidationError
 
 from models import FONTS_PATH
 from vision.config.base import StrictModel
+from vision.digest import file_sha256
 from vision.weights import (
     LocalSource,
     PackageSource,
     Sha256,
     _package_path,
     _SourceFailed,
-    file_sha256,
 )
 
 logger = logging.getLogger(__name__)
