@@ -66,6 +66,7 @@ class AuditAction(StrEnum):
     DISMISS = "dismiss"
     RELABEL = "relabel"
     REOPEN = "reopen"
+    MANUAL_FINDING = "manual_finding"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
 

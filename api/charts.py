@@ -76,12 +76,16 @@ class CameraHeat:
         still: A still of the camera to draw over (``None``: a blank frame).
         boxes: ``x0, y0, x1, y1`` in 0–1 of each placed violation.
         unplaced: Violations without a position (not drawn).
+        branch: Branch id.
+        camera: Camera id.
     """
 
     title: str
     still: Path | None
     boxes: npt.NDArray[np.float32]
     unplaced: int = 0
+    branch: str = ""
+    camera: str = ""
 
 
 class ChartError(RuntimeError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -35,10 +36,10 @@ from api.notices.fonts import CjkFonts
 from api.notices.model import PREVIEW_BANNER, period_text, verified_still
 from api.notices.pdf import MARGIN, WIDTH, PdfStyles, grid_table, page_decorator
 from api.outputs import complete_file
-from api.scorecards import scheme_period
+from api.scorecards import scheme_period, scored_event
 from api.store import EventFilter, Store
 from rules.periods import DEFAULT_STAGES, Period, parse_period
-from rules.scoring import Scorecard, ScoredEvent, score_period
+from rules.scoring import Scorecard, score_period
 from rules.standard import Scheme
 from rules.types import EventStatus
 
@@ -105,8 +106,11 @@ def camera_heats(
     preview: bool,
     names: dict[tuple[str, str], str],
     branch_names: dict[str, str],
+    frames: Callable[[str, str], Path | None] | None = None,
 ) -> tuple[CameraHeat, ...]:
-    """Per camera with counted violations in the period: their boxes over a still of it."""
+    """Per camera with counted violations in the period: their boxes over a still of it
+    (the camera's clean reference frame from ``frames`` where there is one, else the still
+    of one of the violations)."""
     groups: dict[tuple[str, str], list[EventRecord]] = defaultdict(list)
     for e in events:
         if e.camera_id and _counted(e.status, preview) and period.contains(e.start_ts, tz):
@@ -114,20 +118,29 @@ def camera_heats(
     heats = []
     for (branch, camera), group in sorted(groups.items()):
         placed = [e for e in group if e.box is not None]
-        still = next((s for s in map(verified_still, group) if s is not None), None)
+        still = frames(branch, camera) if frames is not None else None
+        still = still or next((s for s in map(verified_still, group) if s is not None), None)
         heats.append(
             CameraHeat(
                 title=f"{branch_names.get(branch, branch)} {names.get((branch, camera), camera)}",
                 still=still,
                 boxes=np.array([e.box for e in placed], np.float32).reshape(-1, 4),
                 unplaced=len(group) - len(placed),
+                branch=branch,
+                camera=camera,
             )
         )
     return tuple(heats)
 
 
 def report_data(
-    session: Session, scheme_name: str, period: str, *, preview: bool = False, trend: int = 6
+    session: Session,
+    scheme_name: str,
+    period: str,
+    *,
+    preview: bool = False,
+    trend: int = 6,
+    frames: Callable[[str, str], Path | None] | None = None,
 ) -> ReportData:
     """Read and score what the management report shows.
 
@@ -137,6 +150,7 @@ def report_data(
         period: Period text; the trend ends with it.
         preview: Count pending events too.
         trend: Periods in the trend chart.
+        frames: The clean reference frame of a (branch, camera), for the heat maps.
     """
     scheme, per = scheme_period(scheme_name, period)
     store = Store(session)
@@ -148,14 +162,15 @@ def report_data(
         (c.branch_id, c.camera_id): c.name or c.camera_id for c in session.scalars(select(Camera))
     }
     events = store.list_events(EventFilter(until=datetime.combine(per.end, time.min, tz)))
-    records = [
-        ScoredEvent(e.item, e.branch_id, e.start_ts, EventStatus(e.status), e.key) for e in events
-    ]
+    records = [scored_event(e) for e in events]
+    video = store.branch_video_items()
     series = period_series(per, trend, scheme)
     scores = np.zeros((len(branches), len(series)), np.float64)
     cards: tuple[Scorecard, ...] = ()
     for j, p in enumerate(series):
-        cards, _ = score_period(records, scheme, p, branches=branches, tz=tz, preview=preview)
+        cards, _ = score_period(
+            records, scheme, p, branches=branches, tz=tz, preview=preview, video=video
+        )
         by_branch = {c.branch: c.score for c in cards}
         scores[:, j] = [by_branch[b] for b in branches]
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
@@ -183,7 +198,7 @@ def report_data(
             money=np.array([totals[n][1] for n in names], np.float64),
             occurrences=np.array([totals[n][2] for n in names], np.int64),
         ),
-        heats=camera_heats(events, per, tz, preview, cameras, branch_names),
+        heats=camera_heats(events, per, tz, preview, cameras, branch_names, frames),
     )
 
 

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from api.db.models import EventRecord
 from api.db.session import make_engine, session_scope
-from api.store import EventFilter, Store
+from api.store import EventFilter, Store, require_known
+from rules.coverage import MANUAL_RULE_VERSION
 from rules.periods import Period, parse_period
 from rules.scoring import Ranking, Scorecard, ScoredEvent, score_period
 from rules.standard import Scheme, load_scheme
@@ -19,6 +21,18 @@ from rules.types import EventStatus
 logger = logging.getLogger(__name__)
 
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def scored_event(event: EventRecord, status: EventStatus | None = None) -> ScoredEvent:
+    """What scoring needs of a stored event (its own review status unless ``status``)."""
+    return ScoredEvent(
+        item=event.item,
+        branch=event.branch_id,
+        start=event.start_ts,
+        status=EventStatus(event.status) if status is None else status,
+        key=event.key,
+        manual=event.rule_version == MANUAL_RULE_VERSION,
+    )
 
 
 def scheme_period(scheme_name: str, period: str) -> tuple[Scheme, Period]:
@@ -47,20 +61,18 @@ def scorecards(session: Session, query: ScoreQuery) -> tuple[tuple[Scorecard, ..
     scheme, per = scheme_period(query.scheme, query.period)
     store = Store(session)
     zones = store.branch_timezones()
+    require_known("branch", query.branch, zones)
     latest = max(zones.values(), key=lambda z: -_utc_offset_s(z, per.end), default=DEFAULT_TZ)
     until = datetime.combine(per.end, time.min, latest)
-    records = [
-        ScoredEvent(
-            item=e.item,
-            branch=e.branch_id,
-            start=e.start_ts,
-            status=EventStatus(e.status),
-            key=e.key,
-        )
-        for e in store.list_events(EventFilter(until=until))
-    ]
+    records = [scored_event(e) for e in store.list_events(EventFilter(until=until))]
     cards, ranking = score_period(
-        records, scheme, per, branches=sorted(zones), tz=zones, preview=query.preview
+        records,
+        scheme,
+        per,
+        branches=sorted(zones),
+        tz=zones,
+        preview=query.preview,
+        video=store.branch_video_items(),
     )
     if query.branch is not None:
         cards = tuple(c for c in cards if c.branch == query.branch)

@@ -57,6 +57,24 @@ class StoreError(LookupError):
     """A store operation refers to something that is not stored (a run, a branch)."""
 
 
+class UnknownName(LookupError):
+    """A branch or camera id that the store does not hold; the message lists those it does."""
+
+
+def require_known(kind: str, value: str | None, known: Collection[str]) -> None:
+    """Raise :class:`UnknownName` when ``value`` is given and not in ``known``.
+
+    Example:
+        >>> require_known("branch", "nosuch", ["demo"])
+        Traceback (most recent call last):
+        api.store.UnknownName: no branch 'nosuch' in the database (branches: demo)
+    """
+    if value is not None and value not in known:
+        listed = ", ".join(sorted(known)) or "none"
+        plural = kind + ("es" if kind.endswith(("ch", "sh", "s")) else "s")
+        raise UnknownName(f"no {kind} {value!r} in the database ({plural}: {listed})")
+
+
 @dataclass(frozen=True, slots=True)
 class EventFilter:
     """Which events :meth:`Store.list_events` returns; ``None`` fields do not filter.
@@ -114,13 +132,18 @@ class Store:
             config: The loaded site configuration.
         """
         for branch in config.branches:
+            checked = sorted(config.branch_video_items(branch))
             stmt = self._insert(Branch).values(
-                id=branch.id, name=branch.name, timezone=branch.timezone
+                id=branch.id, name=branch.name, timezone=branch.timezone, video_items=checked
             )
             self.session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[Branch.id],
-                    set_={"name": stmt.excluded.name, "timezone": stmt.excluded.timezone},
+                    set_={
+                        "name": stmt.excluded.name,
+                        "timezone": stmt.excluded.timezone,
+                        "video_items": stmt.excluded.video_items,
+                    },
                 )
             )
             for camera in branch.cameras:
@@ -162,18 +185,24 @@ class Store:
         run.finished_at = utcnow()
         self.session.flush()
 
+    def branch_video_items(self) -> dict[str, frozenset[str]]:
+        """Items each branch's rules can check on video, for branches where it is known."""
+        rows = self.session.execute(select(Branch.id, Branch.video_items)).all()
+        return {b: frozenset(items) for b, items in rows if items is not None}
+
     def branch_timezones(self) -> dict[str, ZoneInfo]:
         """Time zone of every stored branch, by branch id."""
         rows = self.session.execute(select(Branch.id, Branch.timezone)).all()
         return {branch_id: ZoneInfo(tz) for branch_id, tz in rows}
 
-    # --- videos --------------------------------------------------------------------------
+    def camera_ids(self, branch: str | None = None) -> list[str]:
+        """Ids of the stored cameras (of one branch), sorted."""
+        query = select(Camera.camera_id).distinct()
+        if branch is not None:
+            query = query.where(Camera.branch_id == branch)
+        return sorted(self.session.scalars(query))
 
-    def find_video(self, sha256: str, pipeline_version: str) -> Video | None:
-        """The stored video with this content hash analysed by this pipeline version, if any."""
-        return self.session.scalars(
-            select(Video).where(Video.sha256 == sha256, Video.pipeline_version == pipeline_version)
-        ).one_or_none()
+    # --- videos --------------------------------------------------------------------------
 
     def done_videos(self, branch: str, pipeline_versions: Collection[str]) -> list[Video]:
         """Videos of a branch analysed by these pipeline versions, by camera and start."""
@@ -412,7 +441,7 @@ class Store:
             camera: Camera id.
             day: Business day (in the branch's time zone), as a date or ``YYYY-MM-DD``.
             gaps: ``[start, end)`` intervals with aware datetimes, as
-                :func:`vision.coverage.coverage_gaps` yields them; may be empty.
+                the MISSING_FOOTAGE findings give them; may be empty.
 
         Returns:
             How many gaps are now stored for that camera-day.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 
 from rules.registry import RuleContext, RuleParams, registered
 from rules.types import Event
@@ -54,7 +55,8 @@ def run_rules(
             )
         if not p.enabled:
             continue
-        found = rule.fn(timeline, ctx, p)
+        hours = ctx.hours.restricted(p.windows, p.exempt)
+        found = rule.fn(timeline, ctx if hours is ctx.hours else replace(ctx, hours=hours), p)
         logger.debug("%s on %s/%s: %d event(s)", code, ctx.branch, ctx.camera, len(found))
         events.extend(found)
     events.sort(key=lambda e: (e.start, e.item, e.camera, e.end))

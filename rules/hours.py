@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rules.calendar import DayKind, day_kind
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -49,7 +52,9 @@ class BusinessHours(BaseModel):
         open: {start: "09:00", end: "17:00"}
         days: [mon, tue, wed, thu, fri, sat]
         breaks: [{start: "12:00", end: "12:30"}]
-        closed_dates: [2026-10-01]
+        holidays: cn              # closed on public holidays, open on worked weekend days
+        closed_dates: [2026-11-20]  # the branch's own closures
+        open_dates: [2026-10-03]    # opens on a day it would be closed
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,21 +66,54 @@ class BusinessHours(BaseModel):
         default_factory=lambda: list(WEEKDAYS), description="Weekdays open (mon … sun)."
     )
     breaks: list[TimeRange] = Field(default_factory=list, description="Breaks (no service).")
-    closed_dates: list[date] = Field(default_factory=list, description="Holidays.")
+    holidays: Literal["cn", "none"] = Field(
+        default="cn",
+        description="cn: closed on Chinese public holidays and open on the weekend days worked "
+        "in exchange (调休); none: the weekdays alone decide.",
+    )
+    closed_dates: list[date] = Field(
+        default_factory=list, description="Branch-specific closures (dates it does not open)."
+    )
+    open_dates: list[date] = Field(
+        default_factory=list,
+        description="Dates the branch opens although its weekdays or a holiday say closed.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> BusinessHours:
         bad = [d for d in self.days if d not in WEEKDAYS]
         if bad:
             raise ValueError(f"unknown weekday(s) {bad}; use {', '.join(WEEKDAYS)}")
+        both = sorted(set(self.closed_dates) & set(self.open_dates))
+        if both:
+            raise ValueError(f"date(s) {[str(d) for d in both]} are both closed and open")
         for b in self.breaks:
             if b.start < self.open.start or b.end > self.open.end:
                 raise ValueError(f"break {b.start}–{b.end} lies outside opening hours")
         return self
 
+    def is_open(self, day: date) -> bool:
+        """Whether the branch opens on a local calendar day.
+
+        Its own closures and extra opening days decide first; then, with ``holidays: cn``, a
+        public holiday is closed and a worked weekend day (调休) is open; otherwise its
+        weekdays decide.
+        """
+        if day in self.closed_dates:
+            return False
+        if day in self.open_dates:
+            return True
+        if self.holidays == "cn":
+            kind = day_kind(day)
+            if kind == DayKind.HOLIDAY:
+                return False
+            if kind == DayKind.WORKED_WEEKEND:
+                return True
+        return WEEKDAYS[day.weekday()] in self.days
+
     def intervals(self, day: date, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
         """Open intervals of a local calendar day, breaks removed, as aware datetimes."""
-        if WEEKDAYS[day.weekday()] not in self.days or day in self.closed_dates:
+        if not self.is_open(day):
             return []
         pieces = [(self.open.start, self.open.end)]
         for b in sorted(self.breaks, key=lambda r: r.start):
@@ -90,6 +128,31 @@ class BusinessHours(BaseModel):
                     nxt.append((b.end, e))
             pieces = nxt
         return [(datetime.combine(day, s, tz), datetime.combine(day, e, tz)) for s, e in pieces]
+
+    def restricted(self, windows: list[TimeRange] | None, exempt: list[TimeRange]) -> BusinessHours:
+        """These hours checked only inside ``windows`` (``None``: all day) and never inside
+        ``exempt``: the parts of the day left out become breaks."""
+        if windows is None and not exempt:
+            return self
+        lo, hi = self.open.start, self.open.end
+        off = list(exempt)
+        if windows is not None:
+            edges = sorted((w.start, w.end) for w in windows)
+            cursor = lo
+            for s, e in edges:
+                if s > cursor:
+                    off.append(TimeRange(start=cursor, end=min(s, hi)))
+                cursor = max(cursor, e)
+                if cursor >= hi:
+                    break
+            if cursor < hi:
+                off.append(TimeRange(start=cursor, end=hi))
+        clipped = [
+            TimeRange(start=max(r.start, lo), end=min(r.end, hi))
+            for r in off
+            if r.start < hi and r.end > lo and max(r.start, lo) < min(r.end, hi)
+        ]
+        return self.model_copy(update={"breaks": [*self.breaks, *clipped]})
 
     def mask(self, ts: npt.NDArray[np.float64], tz: ZoneInfo) -> npt.NDArray[np.bool_]:
         """Whether each UTC epoch time falls inside business hours."""

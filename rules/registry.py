@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rules.hours import BusinessHours
+from rules.hours import BusinessHours, TimeRange
 from rules.types import Event
 from vision.timeline import ObservationTimeline
 
@@ -23,6 +23,16 @@ class RuleParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = Field(default=True, description="Whether the rule runs.")
+    windows: list[TimeRange] | None = Field(
+        default=None,
+        description="Local times of day the rule checks (e.g. the opening routine "
+        "08:50–09:10); none: all business hours.",
+    )
+    exempt: list[TimeRange] = Field(
+        default_factory=list,
+        description="Local times of day the rule does not check (e.g. the lobby manager's "
+        "lunch rotation 12:00–13:00, the morning meeting 08:30–08:50).",
+    )
 
 
 P = TypeVar("P", bound=RuleParams)
@@ -62,13 +72,16 @@ class Rule(Generic[P]):
     version: str
     params: type[P]
     fn: Callable[[ObservationTimeline, RuleContext, P], list[Event]]
+    needs: frozenset[str] = frozenset()
+    """What a branch's cameras must have for the rule to be able to fire: ``zone:<kind>`` (a
+    zone of that kind) or ``uniforms`` (a calibrated uniform signature)."""
 
 
 _REGISTRY: dict[str, Rule[Any]] = {}
 
 
 def register(
-    code: str, params: type[P], version: str
+    code: str, params: type[P], version: str, needs: tuple[str, ...] = ()
 ) -> Callable[
     [Callable[[ObservationTimeline, RuleContext, P], list[Event]]],
     Callable[[ObservationTimeline, RuleContext, P], list[Event]],
@@ -86,7 +99,9 @@ def register(
     ) -> Callable[[ObservationTimeline, RuleContext, P], list[Event]]:
         if code in _REGISTRY and _REGISTRY[code].fn is not fn:
             raise ValueError(f"rule {code!r} is registered twice")
-        _REGISTRY[code] = Rule(code=code, version=version, params=params, fn=fn)
+        _REGISTRY[code] = Rule(
+            code=code, version=version, params=params, fn=fn, needs=frozenset(needs)
+        )
         return fn
 
     return wrap
@@ -110,7 +125,21 @@ class RuleSettingsError(ValueError):
         self.problems = problems
 
 
-def validate_rule_settings(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, RuleParams]:
+RuleSettings = Mapping[str, Mapping[str, Any]]
+"""Per-item rule settings as written in the config: ``{item: {parameter: value}}``."""
+
+
+def merge_rule_settings(*layers: RuleSettings) -> dict[str, dict[str, Any]]:
+    """Settings of later layers override earlier ones parameter by parameter (site defaults,
+    then a branch's, then a camera's)."""
+    out: dict[str, dict[str, Any]] = {}
+    for layer in layers:
+        for code, values in layer.items():
+            out.setdefault(code, {}).update(values)
+    return out
+
+
+def validate_rule_settings(settings: RuleSettings) -> dict[str, RuleParams]:
     """Validate per-item settings from the config into each rule's parameter model.
 
     Items not mentioned get their defaults.

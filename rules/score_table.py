@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from rules.coverage import MANUAL_LABEL, manual_text
 from rules.scoring import Scorecard
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ SUMMARY_HEADERS = {
     "bands": "奖惩档次",
     "penalty_total": "考核合计(元)",
     "reward_total": "奖励合计(元)",
+    "manual": MANUAL_LABEL,
     "status": "状态",
 }
 DEDUCTION_HEADERS = {
@@ -73,6 +75,7 @@ def summary_rows(cards: Iterable[Scorecard]) -> list[dict[str, Any]]:
                 ),
                 "penalty_total": round(c.penalty_total, 2),
                 "reward_total": round(c.reward_total, 2),
+                "manual": manual_text(c.manual),
                 "status": PREVIEW_LABEL if c.preview else FINAL_LABEL,
             }
         )

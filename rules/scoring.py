@@ -27,6 +27,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rules.coverage import MANUAL_RULE_VERSION, ManualItem, counts, video_items
 from rules.formula import Formula
 from rules.periods import Period
 from rules.standard import FORMULA_NAMES, Band, Catalog, Scheme, Stage, load_catalog
@@ -39,17 +40,26 @@ DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 @dataclass(frozen=True, slots=True)
 class ScoredEvent:
-    """What scoring needs of an event: its item, branch, start, review status and key."""
+    """What scoring needs of an event: its item, branch, start, review status and key, and
+    whether a supervisor recorded it by hand (a manual finding, see :mod:`rules.coverage`)."""
 
     item: str
     branch: str
     start: datetime
     status: EventStatus
     key: str
+    manual: bool = False
 
     @classmethod
     def from_event(cls, event: Event, status: EventStatus) -> ScoredEvent:
-        return cls(event.item, event.branch, event.start, status, event.key)
+        return cls(
+            event.item,
+            event.branch,
+            event.start,
+            status,
+            event.key,
+            event.rule_version == MANUAL_RULE_VERSION,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +138,8 @@ class Scorecard:
     rank_from_bottom: int | None
     branches: int
     bands: tuple[BandResult, ...]
+    manual: tuple[ManualItem, ...] = ()
+    """Items of the scheme checked by hand (人工检查项), with the manual findings charged."""
 
     @property
     def penalty_total(self) -> float:
@@ -292,8 +304,12 @@ def score_period(
     preview: bool = False,
     focus: Collection[str] | None = None,
     catalog: Catalog | None = None,
+    video: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[tuple[Scorecard, ...], Ranking]:
     """Score every branch for a period and rank them.
+
+    An item of the scheme that no rule checks on video (``video``) is a manual item
+    (人工检查项): only manual findings count for it, and each scorecard lists it.
 
     Args:
         records: Scored-event records; may reach back before the period (earlier ones only
@@ -308,6 +324,8 @@ def score_period(
         preview: Count pending events too; every scorecard is then marked as a preview.
         focus: Focus-list item codes for this period (default: the scheme's list).
         catalog: Item catalogue (default: the built-in one).
+        video: Items checked on video per branch (as stored from each branch's configuration);
+            a branch not in it: every registered rule's item (:func:`rules.coverage.video_items`).
 
     Returns:
         ``(scorecards sorted by rank then branch, ranking)``.
@@ -321,6 +339,8 @@ def score_period(
         100.0
     """
     catalog = catalog or load_catalog()
+    every = video_items(catalog=catalog)
+    video_of = {b: frozenset(items) for b, items in (video or {}).items()}
 
     def zone(branch: str) -> ZoneInfo:
         return tz.get(branch, DEFAULT_TZ) if isinstance(tz, Mapping) else tz
@@ -332,6 +352,7 @@ def score_period(
             for r in _unique(records)
             if _counted(r.status, preview)
             and r.start.astimezone(zone(r.branch)).date() < period.end
+            and counts(r.item, r.manual, video_of.get(r.branch, every))
         ),
         key=lambda r: (r.start, r.key),
     )
@@ -392,10 +413,28 @@ def score_period(
                 rank_from_bottom=entry.rank_from_bottom,
                 branches=len(names),
                 bands=bands,
+                manual=_manual_items(scheme, catalog, video_of.get(b, every), ds),
             )
         )
     cards.sort(key=lambda c: (c.rank or 0, c.branch))
     return tuple(cards), ranking
+
+
+def _manual_items(
+    scheme: Scheme, catalog: Catalog, video: frozenset[str], found: tuple[Deduction, ...]
+) -> tuple[ManualItem, ...]:
+    charged = {d.item: d.occurrences for d in found}
+    return tuple(
+        ManualItem(
+            item=code,
+            name=catalog.items[code].name,
+            points=item.points,
+            group=item.group,
+            findings=charged.get(code, 0),
+        )
+        for code, item in scheme.items.items()
+        if code not in video
+    )
 
 
 @cache

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 STANDARDS_DIR = Path(__file__).parent / "standards"
 PRESETS = ("psbc", "xiaowei", "abc")
+DEFAULT_SCHEME = PRESETS[0]
+"""The scoring scheme used where none is configured."""
 
 Category = Literal["环境", "形象", "纪律", "礼仪", "安全"]
 Evidence = Literal["still", "clip", "call_log", "footage_index"]
@@ -180,6 +182,12 @@ class Scheme(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_-]+$", max_length=64, description="Scheme id.")
     name: str = Field(min_length=1, max_length=200, description="中文 name.")
     source: str = Field(min_length=1, max_length=500, description="Document it reproduces.")
+    number: str = Field(
+        default="",
+        max_length=100,
+        description="文号 of the bank's rule document titled `name` (cited by notices), "
+        "e.g. 示银发〔2026〕18号.",
+    )
     base_score: float = Field(
         default=100.0, gt=0.0, le=1000.0, description="Score with no findings."
     )

@@ -269,10 +269,12 @@ def column_runs(
     *,
     merge_gap_s: float,
     min_duration_s: float,
+    hold: bool = True,
 ) -> Runs:
     """Runs of each column of a per-sample flag matrix ``(T, C)`` (e.g. one column per zone).
 
-    Held samples repeat the last inferred sample; time not looked at never counts.
+    Held samples repeat the last inferred sample (unless ``hold`` is false: flags measured on
+    every sample, such as screens); time not looked at never counts.
 
     Returns:
         Runs whose ``group`` is the column index (``first``/``last`` index the flattened
@@ -282,7 +284,7 @@ def column_runs(
     if c == 0 or t == 0:
         return Runs.empty()
     looked, segment, seg_end = looked_at(timeline, ctx)
-    held = hold_forward(flags, timeline.inferred) & looked[:, None]
+    held = (hold_forward(flags, timeline.inferred) if hold else flags) & looked[:, None]
     runs = find_runs(
         np.tile(timeline.ts, c),
         held.T.reshape(-1),

@@ -175,7 +175,7 @@ def fresh_db_url(new_db_url: Callable[[], str]) -> str:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """Run ``branchwatch demo`` once (real footage, real model) and return its folder and
-    its console output."""
+    what it printed on stdout."""
     import subprocess
     import sys
 
@@ -188,4 +188,28 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         env={**os.environ, "COLUMNS": "200"},
     )
     assert proc.returncode == 0, f"demo failed:\n{proc.stdout}\n{proc.stderr}"
+    # Progress and results go to stdout (``demo > log`` keeps them); stderr is for problems.
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return out, proc.stdout
+
+
+# --- the evaluation on the committed labelled set, shared by the CLI and notebook tests ----
+
+
+@pytest.fixture(scope="session")
+def eval_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Run ``branchwatch eval eval/labels.yaml`` once (real clips, real model) and return its
+    JSON file and its console output."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("eval") / "eval.json"
+    labels = Path(__file__).resolve().parents[1] / "eval" / "labels.yaml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "eval", str(labels), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, f"eval failed:\n{proc.stdout}\n{proc.stderr}"
     return out, proc.stdout + proc.stderr

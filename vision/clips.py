@@ -45,6 +45,10 @@ SEEK_GAP_S = 3.0
 """A wanted frame further ahead of the decoder than this is reached by a seek (to the keyframe
 before it), not by decoding everything in between."""
 
+KEYFRAME_SNAP = 2.0
+"""A sped-up span shows keyframes only when they lie at most this many of its frame steps
+apart (each shown frame is then at most one step from the time it stands for)."""
+
 Decorate = Callable[[npt.NDArray[np.uint8], float, float], npt.NDArray[np.uint8]]
 """Draws on one BGR frame of a clip: ``(image, wall-clock epoch seconds, speed) -> image``."""
 
@@ -203,30 +207,27 @@ def _out_size(width: int, height: int, max_width: int) -> tuple[int, int]:
 
 @dataclass(frozen=True, slots=True)
 class _Shot:
-    """One frame of the clip: the source time shown (seconds into the file) and when it plays."""
+    """One frame of the clip: the source time shown (seconds into the file), when it plays, at
+    what speed, and whether it is a keyframe shown in place of the frames around it."""
 
     src_s: float
     out_s: float
     speed: float
+    key: bool = False
 
 
-def _shots(
-    spans: Sequence[ClipSpan], src_start: datetime, frame_s: float, fast_fps: float
-) -> list[_Shot]:
-    """The frames of a clip: every source frame of a real-time span, one frame every
-    ``speed / fast_fps`` source seconds of a sped-up span."""
-    shots: list[_Shot] = []
-    out_s = 0.0
-    for span in spans:
-        begin, stop = (span.t0 - src_start).total_seconds(), (span.t1 - src_start).total_seconds()
-        fast = span.speed > 1.0
-        src_step = span.speed / fast_fps if fast else frame_s
-        out_step = 1.0 / fast_fps if fast else frame_s
-        n = max(0, int(np.ceil((stop - begin) / src_step - 1e-9)))
-        for k in range(n):
-            shots.append(_Shot(begin + k * src_step, out_s, span.speed))
-            out_s += out_step
-    return shots
+def _span_shots(
+    span: ClipSpan, src_start: datetime, step_s: float, fast_fps: float, out_s: float
+) -> tuple[list[_Shot], float]:
+    """The frames of one span from ``out_s`` on: one every ``step_s`` of a real-time span, one
+    every ``speed / fast_fps`` source seconds of a sped-up one; and where the next span starts."""
+    begin, stop = (span.t0 - src_start).total_seconds(), (span.t1 - src_start).total_seconds()
+    fast = span.speed > 1.0
+    src_step = span.speed / fast_fps if fast else step_s
+    out_step = 1.0 / fast_fps if fast else step_s
+    n = max(0, int(np.ceil((stop - begin) / src_step - 1e-9)))
+    shots = [_Shot(begin + k * src_step, out_s + k * out_step, span.speed) for k in range(n)]
+    return shots, out_s + n * out_step
 
 
 def write_clip(
@@ -276,7 +277,13 @@ def write_clip(
             raise ClipError(source.path, "holds no video stream")
         reader = _Reader(container, container.streams.video[0])
         reader.step_s = max(reader.frame_s, 1.0 / style.max_fps)
-        shots = _shots(spans, source.start, reader.step_s, style.fast_fps)
+        shots: list[_Shot] = []
+        out_s = 0.0
+        for span in spans:
+            part, out_s = _span_shots(span, source.start, reader.step_s, style.fast_fps, out_s)
+            if span.speed > 1.0:
+                part = reader.snap_to_keyframes(part, span.speed / style.fast_fps)
+            shots += part
         info = _encode(reader, shots, tmp, decorate, source, style)
     except av.FFmpegError as exc:
         tmp.unlink(missing_ok=True)
@@ -329,6 +336,36 @@ class _Reader:
         self._held: tuple[av.VideoFrame, float] | None = None
         self._last = -np.inf
         self._asked = -np.inf
+        self._keys_only = False
+
+    def snap_to_keyframes(self, shots: list[_Shot], src_step: float) -> list[_Shot]:
+        """Show the nearest keyframes instead when keyframes are at most :data:`KEYFRAME_SNAP`
+        shot steps apart: the decoder then decodes keyframes only (``skip_frame``), nothing in
+        between. The packets are read (not decoded) once to find the keyframes; a source whose
+        keyframes are further apart keeps its shots."""
+        if len(shots) < 2:
+            return shots
+        self._seek(shots[0].src_s)
+        stop = shots[-1].src_s + src_step
+        keys: list[float] = []
+        for packet in self.container.demux(self.stream):
+            if packet.pts is None:
+                continue
+            t = float((packet.pts - self.origin) * self.tb)
+            if t > stop:
+                break
+            if packet.is_keyframe:
+                keys.append(t)
+        self._frames = None  # the next frame read seeks again
+        if len(keys) < 2 or float(np.median(np.diff(keys))) > KEYFRAME_SNAP * src_step:
+            return shots
+        at = np.asarray(keys)
+        out: list[_Shot] = []
+        for shot in shots:
+            i = int(np.clip(np.searchsorted(at, shot.src_s), 1, len(at) - 1))
+            near = at[i - 1] if shot.src_s - at[i - 1] <= at[i] - shot.src_s else at[i]
+            out.append(_Shot(float(near), shot.out_s, shot.speed, key=True))
+        return out
 
     def _seek(self, at_s: float) -> None:
         if at_s > 0:
@@ -340,8 +377,13 @@ class _Reader:
         self._frames = iter(self.container.decode(self.stream))
         self._held, self._last = None, -np.inf
 
-    def at(self, src_s: float) -> tuple[av.VideoFrame, float] | None:
-        """The frame on screen at ``src_s`` seconds into the file; ``None`` past the end."""
+    def at(self, src_s: float, key: bool = False) -> tuple[av.VideoFrame, float] | None:
+        """The frame on screen at ``src_s`` seconds into the file (the keyframe there when
+        ``key``); ``None`` past the end."""
+        if key != self._keys_only:
+            self._keys_only = key
+            self.stream.codec_context.skip_frame = "NONKEY" if key else "DEFAULT"
+            self._frames = None
         if self._frames is None or src_s > self._last + SEEK_GAP_S or src_s < self._asked:
             self._seek(src_s)
         assert self._frames is not None
@@ -382,7 +424,7 @@ def _encode(
         ostream.codec_context.time_base = OUT_TIME_BASE
         ostream.options = {"crf": str(style.crf), "preset": style.preset, "profile": "main"}
         for shot in shots:
-            got = reader.at(shot.src_s)
+            got = reader.at(shot.src_s, shot.key)
             if got is None:
                 break
             frame, t = got

@@ -90,11 +90,6 @@ class MotionGate:
         """Gate with the threshold and hold time of a sampling configuration."""
         return cls(threshold=config.motion_threshold, max_hold_s=config.max_hold_s)
 
-    def reset(self) -> None:
-        """Forget the reference frame (the next frame always goes to inference)."""
-        self._reference = None
-        self._reference_ts = None
-
     def decide(self, image: npt.NDArray[np.uint8], ts: datetime | float) -> GateDecision:
         """Decide whether a frame needs inference, and update the reference if it does.
 

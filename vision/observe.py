@@ -18,7 +18,8 @@ from vision.config import CameraConfig
 from vision.faces import face_boxes
 from vision.posture import posture_features
 from vision.roles import RoleAssigner, RoleParams
-from vision.timeline import NUM_POSTURES, ObservationTimeline
+from vision.screens import ScreenMeter
+from vision.timeline import NUM_POSTURES, NUM_SCREEN_MEASURES, UNIFORM_ROLES, ObservationTimeline
 from vision.tracker import TORSO_HIST_KEY, Tracker, TrackerParams
 from vision.types import FrameDetections, SampledFrame
 from vision.zones import CompiledZones
@@ -39,6 +40,7 @@ class _Rows:
     posture: npt.NDArray[np.int8]
     posture_value: npt.NDArray[np.float32]
     face_xyxy: npt.NDArray[np.float32]
+    uniform_dist: npt.NDArray[np.float32]
 
     def __len__(self) -> int:
         return len(self.track_id)
@@ -72,6 +74,8 @@ class TimelineBuilder:
         self.zones = CompiledZones.from_camera(camera, frame_shape)
         self.tracker = Tracker(camera.id, tracker_params)
         self.roles = RoleAssigner(camera, self.zones, role_params)
+        self.screens = ScreenMeter(self.zones)
+        self._screen: list[npt.NDArray[np.float32]] = []
         self._ts: list[float] = []
         self._inferred: list[bool] = []
         self._motion: list[float] = []
@@ -107,6 +111,7 @@ class TimelineBuilder:
             rows = self._rows[-1] if self._rows else self._empty_rows()
         else:
             rows = self._observe(frame, dets)
+        self._screen.append(self.screens.measure(frame.image))
         self._ts.append(ts)
         self._inferred.append(dets is not None)
         self._motion.append(float(motion))
@@ -116,9 +121,10 @@ class TimelineBuilder:
         people = dets[dets.class_id == PERSON_CLASS]
         tracked = self.tracker.update(people, frame.image)
         in_zone = self.zones.trigger(tracked)
-        posture, posture_value = posture_features(tracked.keypoints, tracked.xyxy)
-        self.roles.observe(tracked.track_id, in_zone, tracked.data[TORSO_HIST_KEY])
         h, w = tracked.frame_shape
+        posture, posture_value = posture_features(tracked.keypoints, tracked.xyxy, frame_h=h)
+        hists = tracked.data[TORSO_HIST_KEY]
+        self.roles.observe(tracked.track_id, in_zone, hists)
         scale = np.array([w, h, w, h], np.float32)
         return _Rows(
             track_id=tracked.track_id,
@@ -127,6 +133,7 @@ class TimelineBuilder:
             posture=posture,
             posture_value=posture_value,
             face_xyxy=(face_boxes(tracked) / scale).astype(np.float32),
+            uniform_dist=self.roles.uniform_distances(hists),
         )
 
     def _empty_rows(self) -> _Rows:
@@ -137,6 +144,7 @@ class TimelineBuilder:
             posture=np.zeros((0, NUM_POSTURES), np.int8),
             posture_value=np.zeros((0, NUM_POSTURES), np.float32),
             face_xyxy=np.zeros((0, 4), np.float32),
+            uniform_dist=np.zeros((0, len(UNIFORM_ROLES)), np.float32),
         )
 
     def build(self, coverage: npt.NDArray[np.float64]) -> ObservationTimeline:
@@ -173,5 +181,9 @@ class TimelineBuilder:
             posture=np.concatenate([r.posture for r in rows]),
             posture_value=np.concatenate([r.posture_value for r in rows]),
             face_xyxy=np.concatenate([r.face_xyxy for r in rows]),
+            screen=np.array(self._screen, np.float32).reshape(
+                len(self._ts), len(self.screens), NUM_SCREEN_MEASURES
+            ),
+            uniform_dist=np.concatenate([r.uniform_dist for r in rows]),
             coverage=np.asarray(coverage, np.float64).reshape(-1, 2),
         )

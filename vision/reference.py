@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from vision.config.base import ID_PATTERN
 from vision.config.clutter import ClutterConfig
 from vision.types import FrameDetections
 
@@ -43,7 +44,7 @@ Mask = npt.NDArray[np.bool_]
 
 _MAX_LOG_GAIN = float(np.log(4.0))
 _MIN_CELL_FRACTION = 0.2
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+_SAFE_ID = re.compile(ID_PATTERN)
 
 
 class ReferenceError(ValueError):
@@ -339,6 +340,11 @@ class ReferenceStore:
                 raise ReferenceError(f"{kind} id {value!r} is not a valid id")
         base = self.root / branch / camera
         return base.with_suffix(".png"), base.with_suffix(".json")
+
+    def still_path(self, branch: str, camera: str) -> Path | None:
+        """The PNG of a camera's clean still, if one was marked."""
+        png = self._paths(branch, camera)[0]
+        return png if png.is_file() else None
 
     def save(self, branch: str, camera: str, image: npt.NDArray[np.uint8], source: str) -> Path:
         """Store ``image`` as the clean still of a camera (replacing any earlier one).

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from vision.config import CameraConfig, StrictModel, ZoneKind
 from vision.config.camera import UniformSignature
+from vision.timeline import UNIFORM_ROLES
 from vision.types import NUM_KEYPOINTS, FrameDetections, Keypoint, Role
 from vision.zones import CompiledZones
 
@@ -322,6 +323,27 @@ class RoleAssigner:
                 self.params.uniform_vote * strength,
             )
         return votes
+
+    def uniform_distances(self, hists: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Distance of each torso to the nearest calibrated uniform of each staff role.
+
+        Args:
+            hists: ``(n, HIST_SIZE)`` torso histograms (all zeros: no torso seen).
+
+        Returns:
+            ``(n, len(UNIFORM_ROLES))`` float32 in ``[0, 1]``; NaN where the role has no
+            calibrated uniform on this camera or the torso was not seen.
+        """
+        out = np.full((len(hists), len(UNIFORM_ROLES)), np.nan, np.float32)
+        if not len(hists) or not len(self._signatures):
+            return out
+        dist = hist_distance(hists, self._signatures)
+        seen = hists.sum(axis=1) > 0
+        for j, role in enumerate(UNIFORM_ROLES):
+            own = self._signature_role == int(role)
+            if own.any():
+                out[seen, j] = dist[seen][:, own].min(axis=1)
+        return out
 
     def observe(
         self,

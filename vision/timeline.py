@@ -13,6 +13,11 @@ Layout:
   its confidence, normalised box, zone membership ``(N, Z)``, posture flags ``(N, P)`` as
   -1 unknown / 0 false / 1 true with their numeric values, and a normalised face box;
 * per static object (``M`` rows): first and last time seen, box, zone index and label;
+* ``screen``: ``(T, S, 3)`` brightness, contrast and change of each ``screen`` zone (in zone
+  order) per sample, see :mod:`vision.screens`; NaN where not measured;
+* ``uniform_dist``: ``(N, 3)`` per person row, the distance of the torso colours to the nearest
+  calibrated uniform of each staff role (teller, lobby manager, guard; see
+  :data:`UNIFORM_ROLES`); NaN where the role has no calibrated uniform or no torso was seen;
 * ``coverage``: ``(K, 2)`` intervals ``[start, end)`` in which footage was looked at. Time
   outside coverage is "not looked at" and never counts as "absent".
 """
@@ -34,6 +39,11 @@ logger = logging.getLogger(__name__)
 
 TIMELINE_FORMAT = 1
 NUM_POSTURES = len(Posture)
+NUM_SCREEN_MEASURES = 3
+"""Brightness, contrast and change (see :class:`vision.screens.ScreenMeasure`)."""
+SCREEN_KIND = "screen"
+UNIFORM_ROLES = (Role.TELLER, Role.LOBBY_MANAGER, Role.GUARD)
+"""Staff roles, in the column order of ``uniform_dist``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +115,20 @@ class ObservationTimeline:
     face_xyxy: npt.NDArray[np.float32]
     coverage: npt.NDArray[np.float64]
     objects: StaticObjects = field(default_factory=StaticObjects.empty)
+    screen: npt.NDArray[np.float32] = field(default_factory=lambda: _UNMEASURED)
+    uniform_dist: npt.NDArray[np.float32] = field(default_factory=lambda: _UNMEASURED)
 
     def __post_init__(self) -> None:
         t, n, z = len(self.ts), len(self.sample), len(self.zones)
+        s = sum(zone.kind == SCREEN_KIND for zone in self.zones)
+        if self.screen is _UNMEASURED:
+            object.__setattr__(
+                self, "screen", np.full((t, s, NUM_SCREEN_MEASURES), np.nan, np.float32)
+            )
+        if self.uniform_dist is _UNMEASURED:
+            object.__setattr__(
+                self, "uniform_dist", np.full((n, len(UNIFORM_ROLES)), np.nan, np.float32)
+            )
         checks: list[tuple[str, npt.NDArray[Any], tuple[int, ...]]] = [
             ("inferred", self.inferred, (t,)),
             ("motion", self.motion, (t,)),
@@ -119,6 +140,8 @@ class ObservationTimeline:
             ("posture", self.posture, (n, NUM_POSTURES)),
             ("posture_value", self.posture_value, (n, NUM_POSTURES)),
             ("face_xyxy", self.face_xyxy, (n, 4)),
+            ("screen", self.screen, (t, s, NUM_SCREEN_MEASURES)),
+            ("uniform_dist", self.uniform_dist, (n, len(UNIFORM_ROLES))),
         ]
         for name, arr, shape in checks:
             if arr.shape != shape:
@@ -203,7 +226,7 @@ class ObservationTimeline:
             kwargs = {
                 f.name: data[f.name]
                 for f in fields(cls)
-                if f.name not in ("branch", "camera", "zones", "objects")
+                if f.name not in ("branch", "camera", "zones", "objects") and f.name in data.files
             }
         return cls(
             branch=meta["branch"],
@@ -280,7 +303,13 @@ class ObservationTimeline:
             face_xyxy=cat("face_xyxy"),
             coverage=coverage,
             objects=objects,
+            screen=cat_t("screen"),
+            uniform_dist=cat("uniform_dist"),
         )
+
+
+_UNMEASURED: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+"""Default of the measured arrays: replaced by NaN arrays of the right shape."""
 
 
 def _merge_intervals(intervals: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -67,6 +67,7 @@ class Posture(IntEnum):
     WRIST_NEAR_EAR = 7
     LOOKING_AT_PHONE = 8
     LEGS_CROSSED = 9
+    READING = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,21 +254,6 @@ class FrameDetections:
             camera=camera,
             frame_index=frame_index,
             ts=ts,
-        )
-
-    def with_tracks(self, track_id: npt.NDArray[np.int64]) -> FrameDetections:
-        """Copy of these detections with track ids assigned."""
-        return FrameDetections(
-            xyxy=self.xyxy,
-            confidence=self.confidence,
-            class_id=self.class_id,
-            track_id=np.asarray(track_id, np.int64),
-            keypoints=self.keypoints,
-            frame_shape=self.frame_shape,
-            camera=self.camera,
-            frame_index=self.frame_index,
-            ts=self.ts,
-            data=self.data,
         )
 
     def normalized_xyxy(self) -> npt.NDArray[np.float32]:

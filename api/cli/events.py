@@ -32,7 +32,7 @@ from api.db.session import (
     make_engine,
     parse_db_url,
 )
-from api.store import EventFilter, Store
+from api.store import EventFilter, Store, UnknownName, require_known
 from rules.types import EventStatus
 
 logger = logging.getLogger(__name__)
@@ -132,9 +132,7 @@ def parse_time(value: str, tz: ZoneInfo | None, option: str) -> datetime:
 def _filter_zone(branch: str | None, zones: dict[str, ZoneInfo]) -> ZoneInfo | None:
     """Time zone that offset-less ``--since``/``--until`` values are read in."""
     if branch is not None:
-        if branch not in zones:
-            known = ", ".join(sorted(zones)) or "none"
-            raise ExportError(f"no branch {branch!r} in the database (branches: {known})")
+        require_known("branch", branch, zones)
         return zones[branch]
     distinct = {str(zone) for zone in zones.values()}
     return next(iter(zones.values())) if len(distinct) == 1 else None
@@ -241,6 +239,7 @@ def export(
         with _read_session(url) as session:
             store = Store(session)
             zone = _filter_zone(branch, store.branch_timezones())
+            require_known("camera", camera, store.camera_ids(branch))
             base = EventFilter(
                 branch=branch,
                 camera=camera,
@@ -251,7 +250,7 @@ def export(
             )
             with _open_out(out, fmt) as handle:
                 count = write_events(_iter_rows(store, base), fmt, handle)
-    except (ExportError, StoreURLError, SchemaError) as exc:
+    except (ExportError, UnknownName, StoreURLError, SchemaError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from exc
     except DBAPIError as exc:

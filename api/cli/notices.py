@@ -26,7 +26,7 @@ from api.db.session import (
 from api.notices import NoticeError, PolicyError, generate_notice, load_policy
 from api.reports import report_data, write_report
 from rules.periods import PeriodError
-from rules.standard import StandardError
+from rules.standard import DEFAULT_SCHEME, StandardError
 from vision.fonts import FontMissing
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def notices(
     branch: Annotated[str | None, typer.Option(help="Only this branch (default: all).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the notice files.")] = Path("notices"),
     db: DbOption = None,
-    scheme: SchemeOption = "psbc",
+    scheme: SchemeOption = DEFAULT_SCHEME,
     preview: PreviewOption = False,
     policy: Annotated[
         Path | None, typer.Option(help="YAML with issuer, deadlines and responsible roles.")
@@ -105,7 +105,7 @@ def report(
         "reports"
     ),
     db: DbOption = None,
-    scheme: SchemeOption = "psbc",
+    scheme: SchemeOption = DEFAULT_SCHEME,
     preview: PreviewOption = False,
     trend: Annotated[int, typer.Option(min=1, max=36, help="Periods in the trend chart.")] = 6,
 ) -> None:

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from api.db.session import StoreURLError, default_db_url
 from api.scorecards import ScoreQuery, scorecards_for
+from api.store import UnknownName
 from rules.periods import PeriodError
 from rules.score_table import (
     DEDUCTION_HEADERS,
@@ -22,7 +23,7 @@ from rules.score_table import (
     deduction_rows,
     summary_rows,
 )
-from rules.standard import StandardError
+from rules.standard import DEFAULT_SCHEME, StandardError
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def score(
     period: Annotated[str, typer.Option(help="2026-11, 2026-W47, 2026-11-22, 2026-Q4, 2026-S2.")],
     branch: Annotated[str | None, typer.Option(help="Only this branch.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
-    scheme: Annotated[str, typer.Option(help="Scheme preset or YAML path.")] = "psbc",
+    scheme: Annotated[str, typer.Option(help="Scheme preset or YAML path.")] = DEFAULT_SCHEME,
     preview: Annotated[
         bool, typer.Option(help="Count pending events too (marked as a preview).")
     ] = False,
@@ -58,7 +59,7 @@ def score(
         cards, _ = scorecards_for(
             db or default_db_url(), ScoreQuery(scheme, period, branch, preview)
         )
-    except (PeriodError, StandardError, StoreURLError) as exc:
+    except (PeriodError, StandardError, StoreURLError, UnknownName) as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from exc
     summary, deductions = summary_rows(cards), deduction_rows(cards)

@@ -113,8 +113,15 @@ def verify_counter_windows_paired(config: SiteConfig) -> None:
 
 
 def verify_rules(config: SiteConfig) -> None:
-    """Rule settings name known items and valid parameters."""
+    """Rule settings of the site, each branch and each camera name known items and valid
+    parameters, also once merged."""
     validate_rule_settings(config.rules)
+    for branch in config.branches:
+        for camera in branch.cameras:
+            try:
+                config.camera_rules(branch, camera)
+            except ValueError as exc:
+                raise ValueError(f"branch {branch.id!r} camera {camera.id!r}: {exc}") from exc
 
 
 VERIFIERS = (verify_unique_ids, verify_counter_windows_paired, verify_rules)
@@ -212,11 +219,12 @@ def _format_problems(source: str, root: yaml.Node | None, raw: Any, problems: li
 # --- entry points ------------------------------------------------------------------------
 
 
-def parse_config(text: str, source: str = "<config>") -> SiteConfig:
-    """Parse, migrate, validate and cross-check a configuration document.
+def read_yaml(text: str, source: str, wants: str) -> tuple[yaml.Node | None, dict[str, Any]]:
+    """A YAML mapping document and its node tree (for the line numbers of errors).
 
     Raises:
-        ConfigError: with one line per problem, naming file, line and field.
+        ConfigError: the text is not YAML, or its top level is not a mapping (``wants`` names
+            what it must hold).
     """
     try:
         root = yaml.compose(text, Loader=ConfigLoader)
@@ -224,7 +232,17 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping with 'branches'")
+        raise ConfigError(f"{source}: the top level must be a mapping with {wants}")
+    return root, raw
+
+
+def parse_config(text: str, source: str = "<config>") -> SiteConfig:
+    """Parse, migrate, validate and cross-check a configuration document.
+
+    Raises:
+        ConfigError: with one line per problem, naming file, line and field.
+    """
+    root, raw = read_yaml(text, source, "'branches'")
     try:
         raw = migrate(raw)
     except ConfigError as exc:

@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 
 from api.config.evidence import EvidenceConfig
+from rules.coverage import video_items
 from rules.hours import BusinessHours
+from rules.registry import RuleParams, RuleSettings, merge_rule_settings, validate_rule_settings
+from rules.standard import DEFAULT_SCHEME
 from vision.config import (
     CameraConfig,
     ClutterConfig,
@@ -16,6 +19,7 @@ from vision.config import (
     SamplingConfig,
     StrictModel,
 )
+from vision.config.base import ID_PATTERN
 
 CONFIG_VERSION = 1
 
@@ -26,7 +30,7 @@ class BranchConfig(StrictModel):
     id: str = Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9_.-]+$",
+        pattern=ID_PATTERN,
         description="Branch id, unique within the bank.",
     )
     name: str = Field(min_length=1, max_length=200, description="Branch name, e.g. 城东支行.")
@@ -39,6 +43,18 @@ class BranchConfig(StrictModel):
         "With a single branch, files anywhere under the path belong to it.",
     )
     cameras: list[CameraConfig] = Field(min_length=1, description="Cameras of the branch.")
+    call_log: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="CSV export of the branch's queue machine (叫号机): a file, or a folder "
+        "whose *.csv files are all read; layout in rules/calls.py. Without it "
+        "RAISE_HAND_AFTER_CALL finds nothing.",
+    )
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Rule settings of this branch, overriding the site's per parameter (e.g. "
+        "its lunch rotation: {LOBBY_MANAGER_ABSENT: {exempt: [{start: '12:00', end: '13:00'}]}}).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -52,6 +68,13 @@ class BranchConfig(StrictModel):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What the branch's cameras have that rules need (:attr:`rules.registry.Rule.needs`):
+        ``zone:<kind>`` for each zone kind drawn, ``uniforms`` if a uniform is calibrated."""
+        kinds = {f"zone:{zone.kind.value}" for cam in self.cameras for zone in cam.zones}
+        return frozenset(kinds | ({"uniforms"} if any(c.uniforms for c in self.cameras) else set()))
 
     def camera(self, camera_id: str) -> CameraConfig:
         for cam in self.cameras:
@@ -83,7 +106,7 @@ class SiteConfig(StrictModel):
     evidence: EvidenceConfig = Field(
         default_factory=EvidenceConfig, description="Evidence stills and clips of events."
     )
-    scheme: str = Field(default="psbc", description="Scoring scheme preset or file.")
+    scheme: str = Field(default=DEFAULT_SCHEME, description="Scoring scheme preset or file.")
     branches: list[BranchConfig] = Field(min_length=1, description="Branches.")
 
     def branch(self, branch_id: str) -> BranchConfig:
@@ -91,3 +114,22 @@ class SiteConfig(StrictModel):
             if branch.id == branch_id:
                 return branch
         raise KeyError(f"unknown branch {branch_id!r}")
+
+    def rule_layers(self, branch: BranchConfig, camera: CameraConfig) -> tuple[RuleSettings, ...]:
+        """Rule settings of the site, the branch and the camera (later ones win)."""
+        return (self.rules, branch.rules, camera.rules)
+
+    def camera_rules(self, branch: BranchConfig, camera: CameraConfig) -> dict[str, RuleParams]:
+        """The validated rule parameters that apply to one camera of a branch."""
+        return validate_rule_settings(merge_rule_settings(*self.rule_layers(branch, camera)))
+
+    def branch_video_items(self, branch: BranchConfig) -> frozenset[str]:
+        """Items some camera of the branch checks on video (enabled there, and the branch has
+        what the rule needs); the scheme's other items are 人工检查项 for this branch."""
+        caps = branch.capabilities
+        return frozenset().union(
+            *(
+                video_items(self.camera_rules(branch, cam), capabilities=caps)
+                for cam in branch.cameras
+            )
+        )

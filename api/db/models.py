@@ -69,6 +69,9 @@ class Branch(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
+    video_items: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    """Items the branch's rules can check on video (from its configuration at the last scan);
+    ``None``: not known, every rule counts. Other items of a scheme are 人工检查项."""
 
     cameras: Mapped[list[Camera]] = relationship(back_populates="branch")
 

@@ -31,8 +31,8 @@ BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 LATIN_FONT = "Times New Roman"
 PREVIEW_RED = RGBColor(0xC0, 0x39, 0x2B)
-STILL_WIDTH = Mm(78)
-STILL_MAX_HEIGHT = Mm(70)
+STILL_WIDTH = Mm(170)
+STILL_MAX_HEIGHT = Mm(120)
 
 
 def _font(run: Run, size: float, east_asia: str = BODY_FONT, bold: bool = False) -> Run:
@@ -142,7 +142,10 @@ def write_docx(content: NoticeContent, path: Path) -> Path:
     _para(doc, sections.HEADINGS[0], 13, heading=True)
     if content.lines:
         _table(
-            doc, sections.LINE_HEADERS, sections.line_rows(content), (10, 27, 22, 26, 53, 12, 20)
+            doc,
+            sections.LINE_HEADERS,
+            sections.line_rows(content),
+            (8, 27, 14, 20, 59, 14, 10, 20),
         )
     else:
         _para(doc, "本期未发现问题。", 12)
@@ -164,10 +167,12 @@ def write_docx(content: NoticeContent, path: Path) -> Path:
         _stills(doc, content)
     signs, seal, day = sections.signoff(content)
     doc.add_paragraph()
-    _para(doc, "    ".join(signs), 12)
+    _para(doc, "\u3000\u3000".join(signs), 12)
     doc.add_paragraph()
     _para(doc, seal, 12, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(doc, day, 12, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    if content.copies:
+        _para(doc, content.copies, 12)
     _para(doc, "网点签收", 13, heading=True)
     _para(doc, sections.RECEIPT, 12)
     doc.core_properties.title = f"{content.title} {content.number}"

@@ -25,6 +25,7 @@ from api.notices.pdf import write_pdf
 from api.notices.policy import NoticePolicy
 from api.outputs import complete_folder
 from api.scorecards import scheme_period
+from rules.standard import DEFAULT_SCHEME
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def generate_notice(
     period: str,
     out_dir: Path,
     *,
-    scheme: str = "psbc",
+    scheme: str = DEFAULT_SCHEME,
     policy: NoticePolicy | None = None,
     preview: bool = False,
     formats: Sequence[NoticeFormat] = tuple(NoticeFormat),
@@ -141,16 +142,22 @@ def generate_notice(
 
 
 def write_demo_notice(
-    db_url: str, out_dir: Path, branch: str, period: str, *, issuer: str = "", scheme: str = "psbc"
+    db_url: str,
+    out_dir: Path,
+    branch: str,
+    period: str,
+    *,
+    policy: NoticePolicy,
+    scheme: str = DEFAULT_SCHEME,
 ) -> list[Path]:
-    """Write the demo branch's notice (a preview: the demo's events are pending).
+    """Write the demo branch's notice of its confirmed events.
 
     Args:
         db_url: Store URL of the demo.
         out_dir: The demo's output folder; files go under ``out_dir/notices``.
         branch: Demo branch id.
         period: Demo period (its day, ``2026-11-20``).
-        issuer: Issuing bank shown on the notice (the config's ``bank``).
+        policy: Issuer, 抄送 and appeal period of the demo bank.
         scheme: Scheme preset or path (the config's ``scheme``).
 
     Returns:
@@ -165,8 +172,7 @@ def write_demo_notice(
                 period,
                 out_dir / "notices",
                 scheme=scheme,
-                policy=NoticePolicy(issuer=issuer),
-                preview=True,
+                policy=policy,
                 formats=(NoticeFormat.DOCX, NoticeFormat.PDF),
             )
     finally:

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 CSS_PATH = TEMPLATE_DIR / "notice.css"
-PREVIEW_WIDTH = 640
+PREVIEW_WIDTH = 1280
 """Width in pixels of the stills embedded in HTML."""
 
 

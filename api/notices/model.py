@@ -1,8 +1,9 @@
 """The content of a rectification notice (整改通知书), built from the store.
 
 A notice covers one branch and period: its confirmed violations (each with local time, camera,
-item, the standard's description, points and money), evidence stills, the branch's totals
-under the scheme, a deadline and responsible role per item, and a sign-off block. With
+item, what was seen, who confirmed it, points and money), evidence stills, the branch's totals
+under the scheme, a deadline and responsible role per item, how to appeal, and a sign-off
+block naming who checked and who reviewed the findings. With
 ``preview=True`` pending events are counted too and the content says so (:data:`PREVIEW_BANNER`).
 
 Points and money of a single violation are what it adds to the branch's result when the
@@ -13,7 +14,7 @@ violation where they take effect and the lines add up to the scorecard's totals.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,13 +23,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db.models import Branch, Camera, EventRecord
+from api.config import ConfigError, load_config
+from api.db.auth_models import User
+from api.db.models import Branch, Camera, EventRecord, Review, Run
+from api.notices.findings import Seen, describe, requirement
 from api.notices.policy import NoticePolicy
-from api.scorecards import scheme_period
+from api.scorecards import scheme_period, scored_event
 from api.store import EventFilter, Store
+from rules.coverage import ManualItem, counts, video_items
 from rules.periods import Period
 from rules.scoring import BandResult, Scorecard, ScoredEvent, score_period
-from rules.standard import Catalog, Scheme, load_catalog
+from rules.standard import DEFAULT_SCHEME, Catalog, Scheme, load_catalog
 from rules.types import EventStatus
 from vision.digest import file_sha256
 
@@ -65,6 +70,12 @@ class NoticeLine:
     money: float
     pending: bool
     still: Path | None
+    still_time: datetime | None
+    """The moment the still shows (the time stamped on it), in the branch's zone."""
+    checked_by: str
+    """Who confirmed the finding ('' while pending)."""
+    reviewed_by: tuple[str, ...]
+    """Others who reviewed it (relabelled, reopened, confirmed again)."""
 
     @property
     def time_text(self) -> str:
@@ -86,8 +97,8 @@ class ItemTotal:
     money: float
     deadline: date
     responsible: str
-    quote: str
-    source: str
+    requirement: str
+    """The standard's requirement, without its penalty clause."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +113,8 @@ class NoticeContent:
     branch_name: str
     period: Period
     scheme_id: str
-    scheme_name: str
-    scheme_source: str
+    rule_title: str
+    rule_number: str
     preview: bool
     pending: int
     lines: tuple[NoticeLine, ...]
@@ -120,7 +131,12 @@ class NoticeContent:
     rank: int | None
     branches: int
     report_deadline: date
+    appeal_deadline: date
+    appeal_to: str
+    cc: tuple[str, ...]
     signatories: tuple[str, ...]
+    manual: tuple[ManualItem, ...] = ()
+    """Items of the scheme checked by hand (人工检查项) and their recorded findings."""
 
     @property
     def title(self) -> str:
@@ -136,24 +152,28 @@ class NoticeContent:
         return max((i.deadline for i in self.items), default=self.issued)
 
     @property
-    def standards(self) -> tuple[str, ...]:
-        """Documents the items' wording is quoted from, in order of appearance."""
-        seen: dict[str, None] = {}
-        for item in self.items:
-            for part in item.source.split("/"):
-                if part.strip():
-                    seen.setdefault(part.strip(), None)
-        return tuple(seen)
+    def inspectors(self) -> tuple[str, ...]:
+        """Who confirmed the findings (检查人), in order of first appearance."""
+        return tuple(dict.fromkeys(line.checked_by for line in self.lines if line.checked_by))
+
+    @property
+    def reviewers(self) -> tuple[str, ...]:
+        """Who else reviewed the findings (复核人), in order of first appearance."""
+        names = (n for line in self.lines for n in line.reviewed_by)
+        return tuple(dict.fromkeys(n for n in names if n not in self.inspectors))
+
+    @property
+    def rule_citation(self) -> str:
+        """``《示例银行网点服务质量考核办法》（示银发〔2026〕18号）``."""
+        return f"《{self.rule_title}》" + (f"（{self.rule_number}）" if self.rule_number else "")
 
     @property
     def basis(self) -> str:
         """The inspection basis paragraph."""
-        standards = "、".join(f"《{s}》" for s in self.standards)
         issuer = self.issuer or "我行"
         text = (
-            f"根据《{self.scheme_name}》"
-            + (f"及{standards}" if standards else "")
-            + f"的有关规定，{issuer}对你网点{self.period_text}营业期间的监控录像进行了非现场检查。"
+            f"根据{self.rule_citation}的有关规定，{issuer}对你网点{self.period_text}"
+            "营业期间的监控录像进行了非现场检查。"
         )
         if not self.lines:
             return text + "经检查，本期未发现违反上述规定的问题。"
@@ -167,7 +187,23 @@ class NoticeContent:
 
     @property
     def addressee(self) -> str:
+        """The 主送 line (the branch)."""
         return f"{self.branch_name}："
+
+    @property
+    def copies(self) -> str:
+        """The 抄送 line ('' when nobody gets a copy)."""
+        return f"抄送：{'、'.join(self.cc)}。" if self.cc else ""
+
+    @property
+    def appeal(self) -> str:
+        """How and by when the branch may appeal."""
+        to = self.appeal_to or self.issuer or "检查部门"
+        return (
+            f"如对上述检查结果有异议，请于{_day(self.appeal_deadline)}前通过复核系统或书面形式"
+            f"向{to}提出申诉，写明所申诉问题的序号、理由，并附相关证明材料；逾期未提出的，"
+            "视为对检查结果无异议。申诉期间整改工作不停止。"
+        )
 
     @property
     def preview_note(self) -> str:
@@ -210,13 +246,20 @@ def _charges(
     period: Period,
     tz: ZoneInfo,
     catalog: Catalog,
+    video: Mapping[str, frozenset[str]],
 ) -> list[tuple[float, float]]:
     """Points and money each of ``ordered`` adds when the branch's findings are charged in turn."""
     out: list[tuple[float, float]] = []
     before = (0.0, 0.0)
     for i in range(len(ordered)):
         cards, _ = score_period(
-            [*earlier, *ordered[: i + 1]], scheme, period, tz=tz, preview=True, catalog=catalog
+            [*earlier, *ordered[: i + 1]],
+            scheme,
+            period,
+            tz=tz,
+            preview=True,
+            catalog=catalog,
+            video=video,
         )
         total = (
             (sum(d.points for d in cards[0].deductions), sum(d.money for d in cards[0].deductions))
@@ -241,6 +284,50 @@ def verified_still(event: EventRecord) -> Path | None:
         logger.error("event %d: still %s does not match its sha256; left out", event.id, path)
         return None
     return path
+
+
+def review_names(
+    session: Session, event_ids: Sequence[int]
+) -> dict[int, tuple[str, tuple[str, ...]]]:
+    """Per event: who confirmed it last and who else reviewed it (display names)."""
+    users = {u: d for u, d in session.execute(select(User.username, User.display_name))}
+    rows = session.execute(
+        select(Review.event_id, Review.reviewer, Review.after_status)
+        .where(Review.event_id.in_(event_ids))
+        .order_by(Review.created_at, Review.id)
+    )
+    confirmed: dict[int, str] = {}
+    everyone: dict[int, dict[str, None]] = {}
+    for event_id, reviewer, after in rows:
+        name = users.get(reviewer) or reviewer
+        everyone.setdefault(event_id, {})[name] = None
+        if after == EventStatus.CONFIRMED:
+            confirmed[event_id] = name
+    return {
+        i: (confirmed.get(i, ""), tuple(n for n in everyone[i] if n != confirmed.get(i)))
+        for i in everyone
+    }
+
+
+def zone_names(session: Session, events: Sequence[EventRecord]) -> dict[tuple[str, str, str], str]:
+    """Names of zones, by (branch, camera, zone id), from the configurations the runs used.
+
+    A configuration that is gone or no longer valid is skipped (its zones show by id).
+    """
+    run_ids = {e.run_id for e in events if e.run_id is not None}
+    paths = session.scalars(select(Run.config_path).where(Run.id.in_(run_ids)).distinct())
+    names: dict[tuple[str, str, str], str] = {}
+    for path in paths:
+        try:
+            site = load_config(Path(path))
+        except ConfigError as exc:
+            logger.warning("zone names of %s unavailable: %s", path, exc)
+            continue
+        for branch in site.branches:
+            for cam in branch.cameras:
+                for zone in cam.zones:
+                    names[(branch.id, cam.id, zone.id)] = zone.name or zone.id
+    return names
 
 
 def _unscored_items(
@@ -271,8 +358,7 @@ def _unscored_items(
                 money=0.0,
                 deadline=issued + timedelta(days=rect.deadline_days),
                 responsible=rect.responsible,
-                quote=spec.quote if spec else "",
-                source=spec.source if spec else "",
+                requirement=requirement(spec.quote) if spec else "",
             )
         )
     return tuple(out)
@@ -287,11 +373,15 @@ def branch_scorecard(
     """
     until = datetime.combine(period.end, time.min, tz)
     events = store.list_events(EventFilter(until=until))
-    records = [
-        ScoredEvent(e.item, e.branch_id, e.start_ts, EventStatus(e.status), e.key) for e in events
-    ]
+    records = [scored_event(e) for e in events]
     cards, _ = score_period(
-        records, scheme, period, branches=sorted(store.branch_timezones()), tz=tz, preview=preview
+        records,
+        scheme,
+        period,
+        branches=sorted(store.branch_timezones()),
+        tz=tz,
+        preview=preview,
+        video=store.branch_video_items(),
     )
     card = next(c for c in cards if c.branch == branch)
     return card, events
@@ -302,7 +392,7 @@ def build_notice(
     branch: str,
     period: str,
     *,
-    scheme: str = "psbc",
+    scheme: str = DEFAULT_SCHEME,
     policy: NoticePolicy | None = None,
     preview: bool = False,
     version: int = 1,
@@ -342,43 +432,75 @@ def build_notice(
     catalog = load_catalog()
     store = Store(session)
     card, events = branch_scorecard(store, branch, rules_scheme, per, tz, preview)
+    video = store.branch_video_items()
+    checked = video.get(branch, video_items(catalog=catalog))
     own = sorted(
-        (e for e in events if e.branch_id == branch and _counted(e.status, preview)),
+        (
+            e
+            for e in events
+            if e.branch_id == branch
+            and _counted(e.status, preview)
+            and counts(e.item, scored_event(e).manual, checked)
+        ),
         key=lambda e: (e.start_ts, e.key),
     )
     earlier = [e for e in own if e.start_ts.astimezone(tz).date() < per.start]
     found = [e for e in own if per.contains(e.start_ts, tz)]
     charges = _charges(
-        [ScoredEvent(e.item, branch, e.start_ts, EventStatus.CONFIRMED, e.key) for e in earlier],
-        [ScoredEvent(e.item, branch, e.start_ts, EventStatus.CONFIRMED, e.key) for e in found],
+        [scored_event(e, EventStatus.CONFIRMED) for e in earlier],
+        [scored_event(e, EventStatus.CONFIRMED) for e in found],
         rules_scheme,
         per,
         tz,
         catalog,
+        video,
     )
     cameras = {
         cam.camera_id: cam.name
         for cam in session.scalars(select(Camera).where(Camera.branch_id == branch))
     }
-    lines = tuple(
-        NoticeLine(
-            seq=i + 1,
-            event_id=e.id,
-            key=e.key,
+    reviews = review_names(session, [e.id for e in found])
+    zones = zone_names(session, found)
+    totals = {item: sum(e.item == item for e in found) for item in {e.item for e in found}}
+    nth: dict[str, int] = {}
+    lines = []
+    for i, (e, (points, money)) in enumerate(zip(found, charges, strict=True)):
+        nth[e.item] = nth.get(e.item, 0) + 1
+        camera_name = cameras.get(e.camera_id) or e.camera_id or "—"
+        seen = Seen(
+            item=e.item,
             start=e.start_ts.astimezone(tz),
             end=e.end_ts.astimezone(tz),
-            camera=e.camera_id,
-            camera_name=cameras.get(e.camera_id) or e.camera_id or "—",
-            item=e.item,
-            item_name=catalog.items[e.item].name if e.item in catalog.items else e.item,
-            description=catalog.items[e.item].description if e.item in catalog.items else "",
-            points=points,
-            money=money,
-            pending=e.status == EventStatus.PENDING,
-            still=verified_still(e),
+            zones=tuple(
+                zones.get((branch, e.camera_id, z), z) for z in (e.zone or "").split(",") if z
+            ),
+            people=tuple((int(p["track_id"]), str(p["role"])) for p in e.people),
+            details=e.details,
+            nth=nth[e.item],
+            of=totals[e.item],
         )
-        for i, (e, (points, money)) in enumerate(zip(found, charges, strict=True))
-    )
+        checked_by, reviewed_by = reviews.get(e.id, ("", ()))
+        lines.append(
+            NoticeLine(
+                seq=i + 1,
+                event_id=e.id,
+                key=e.key,
+                start=seen.start,
+                end=seen.end,
+                camera=e.camera_id,
+                camera_name=camera_name,
+                item=e.item,
+                item_name=catalog.items[e.item].name if e.item in catalog.items else e.item,
+                description=describe(seen),
+                points=points,
+                money=money,
+                pending=e.status == EventStatus.PENDING,
+                still=verified_still(e),
+                still_time=(e.evidence_ts or e.start_ts).astimezone(tz),
+                checked_by=checked_by if e.status == EventStatus.CONFIRMED else "",
+                reviewed_by=reviewed_by,
+            )
+        )
     issued = issued or datetime.now(tz).date()
     items = tuple(
         ItemTotal(
@@ -391,8 +513,7 @@ def build_notice(
             money=d.money,
             deadline=issued + timedelta(days=policy.rectification(d.item).deadline_days),
             responsible=policy.rectification(d.item).responsible,
-            quote=catalog.items[d.item].quote,
-            source=catalog.items[d.item].source,
+            requirement=requirement(catalog.items[d.item].quote),
         )
         for d in card.deductions
     ) + _unscored_items(lines, card, policy, issued, catalog)
@@ -406,11 +527,11 @@ def build_notice(
         branch_name=row.name,
         period=per,
         scheme_id=rules_scheme.id,
-        scheme_name=rules_scheme.name,
-        scheme_source=rules_scheme.source,
+        rule_title=rules_scheme.name,
+        rule_number=rules_scheme.number,
         preview=preview,
         pending=sum(line.pending for line in lines),
-        lines=lines,
+        lines=tuple(lines),
         items=items,
         stills=tuple(with_still[: policy.max_stills]),
         stills_left_out=max(0, len(with_still) - policy.max_stills),
@@ -424,5 +545,9 @@ def build_notice(
         rank=card.rank,
         branches=card.branches,
         report_deadline=issued + timedelta(days=policy.report_days),
+        appeal_deadline=issued + timedelta(days=policy.appeal_days),
+        appeal_to=policy.appeal_to,
+        cc=tuple(policy.cc),
         signatories=tuple(policy.signatories),
+        manual=card.manual,
     )

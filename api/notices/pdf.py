@@ -42,8 +42,8 @@ WIDTH = A4[0] - 2 * MARGIN
 GRID = colors.HexColor("#555555")
 HEAD_FILL = colors.HexColor("#e8e8e8")
 PREVIEW_RED = colors.HexColor("#c0392b")
-LINE_WIDTHS = (10 * mm, 27 * mm, 22 * mm, 26 * mm, 53 * mm, 12 * mm, 22 * mm)
-STILL_MAX_HEIGHT = 70 * mm
+LINE_WIDTHS = (8 * mm, 27 * mm, 14 * mm, 20 * mm, 61 * mm, 14 * mm, 10 * mm, 20 * mm)
+STILL_MAX_HEIGHT = 120 * mm
 ITEM_WIDTHS = (30 * mm, 12 * mm, 11 * mm, 14 * mm, 12 * mm, 22 * mm, 46 * mm - 2, 27 * mm)
 
 
@@ -118,21 +118,13 @@ def _still(path: Path, width: float) -> Image:
 
 
 def _stills(styles: PdfStyles, content: NoticeContent) -> list[Flowable]:
-    width = (WIDTH - 6 * mm) / 2
-    cells: list[list[Flowable]] = []
+    """One still per row at the full text width, so the labels on it can be read."""
+    out: list[Flowable] = []
     for n, line in enumerate(content.stills, start=1):
         assert line.still is not None
         caption = styles.p(sections.still_caption(n, line), styles.caption)
-        cells.append([_still(line.still, width), caption])
-    rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
-    if rows and len(rows[-1]) == 1:
-        rows[-1].append([])
-    out: list[Flowable] = []
-    for i, row in enumerate(rows):
-        grid = Table([row], colWidths=[width + 3 * mm] * 2)
-        grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        heading = [styles.p(sections.HEADINGS[3], styles.heading)] if i == 0 else []
-        out.append(KeepTogether([*heading, grid, Spacer(1, 3 * mm)]))
+        heading = [styles.p(sections.HEADINGS[3], styles.heading)] if n == 1 else []
+        out.append(KeepTogether([*heading, _still(line.still, WIDTH), caption, Spacer(1, 4 * mm)]))
     out.append(styles.p(sections.stills_note(content), styles.caption))
     return out
 
@@ -180,8 +172,10 @@ def _story(styles: PdfStyles, content: NoticeContent) -> list[Flowable]:
         story += _stills(styles, content)
     signs, seal, day = sections.signoff(content)
     block: list[Flowable] = [Spacer(1, 8 * mm)]
-    block += [styles.p("    ".join(signs), styles.plain), Spacer(1, 8 * mm)]
-    block += [styles.p(seal, styles.right), styles.p(day, styles.right), Spacer(1, 8 * mm)]
+    block += [styles.p("\u3000\u3000".join(signs), styles.plain), Spacer(1, 8 * mm)]
+    block += [styles.p(seal, styles.right), styles.p(day, styles.right), Spacer(1, 6 * mm)]
+    if content.copies:
+        block += [styles.p(content.copies, styles.plain), Spacer(1, 4 * mm)]
     block += [styles.p("网点签收", styles.heading), styles.p(sections.RECEIPT, styles.plain)]
     story.append(KeepTogether(block))
     return story

@@ -3,6 +3,8 @@
 A bank can adjust it with a YAML file (``branchwatch notices --policy FILE``)::
 
     issuer: 示例银行运营管理部
+    cc: [示例银行个人金融部]
+    appeal_days: 5
     items:
       STAFF_SLEEPING: {deadline_days: 1, responsible: 网点负责人}
 
@@ -106,6 +108,22 @@ class NoticePolicy(BaseModel):
         min_length=1,
         max_length=6,
         description="Roles that sign the notice (sign-off block).",
+    )
+    cc: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="抄送: departments that receive a copy (the branch is 主送).",
+    )
+    appeal_days: int = Field(
+        default=5,
+        ge=1,
+        le=90,
+        description="Days after the notice date within which the branch may appeal a finding.",
+    )
+    appeal_to: str = Field(
+        default="",
+        max_length=200,
+        description="Who receives appeals (default: the issuer).",
     )
     max_stills: int = Field(
         default=12, ge=0, le=200, description="Most evidence stills printed in a notice."

@@ -10,19 +10,29 @@ import logging
 from datetime import date
 
 from api.notices.model import NoticeContent, NoticeLine
+from rules.coverage import MANUAL_LABEL, manual_text
 
 logger = logging.getLogger(__name__)
 
 CN_NUMBERS = "一二三四五六七八九十"
 HEADINGS = ("一、检查发现的问题", "二、扣分及考核汇总", "三、整改要求", "四、证据截图")
-LINE_HEADERS = ("序号", "时间", "摄像机", "检查项目", "问题描述", "扣分", "考核金额(元)")
+LINE_HEADERS = (
+    "序号",
+    "时间",
+    "摄像机",
+    "检查项目",
+    "问题描述",
+    "确认人",
+    "扣分",
+    "考核金额（元）",
+)
 ITEM_HEADERS = (
     "检查项目",
     "类别",
     "次数",
     "其中再犯",
     "扣分",
-    "考核金额(元)",
+    "考核金额（元）",
     "整改期限",
     "责任岗位",
 )
@@ -41,8 +51,8 @@ def amount(value: float) -> str:
 
 
 def points(value: float) -> str:
-    """Points without trailing zeros."""
-    return f"{value:g}"
+    """Points without trailing zeros (never ``-0``)."""
+    return f"{value + 0.0:g}" if value else "0"
 
 
 def header_lines(content: NoticeContent) -> tuple[str, str]:
@@ -59,6 +69,7 @@ def line_row(line: NoticeLine) -> tuple[str, ...]:
         line.camera_name,
         item,
         line.description,
+        line.checked_by or ("待复核" if line.pending else "—"),
         points(line.points),
         amount(line.money),
     )
@@ -70,6 +81,7 @@ def line_rows(content: NoticeContent) -> list[tuple[str, ...]]:
     rows.append(
         (
             f"合计 {len(content.lines)}项",
+            "",
             "",
             "",
             "",
@@ -104,16 +116,18 @@ def total_rows(content: NoticeContent) -> list[tuple[str, str]]:
         ("基础分", points(content.base)),
         ("扣分合计", points(content.deducted)),
         ("本期得分", points(content.score)),
-        ("扣分考核金额(元)", amount(content.item_money)),
+        ("扣分考核金额（元）", amount(content.item_money)),
     ]
     if content.stage_penalty:
-        rows.append(("阶段目标考核(元)", amount(content.stage_penalty)))
+        rows.append(("阶段目标考核（元）", amount(content.stage_penalty)))
     for band in content.bands:
         value = amount(band.amount) if band.amount is not None else "按方案执行"
         rows.append((f"{'奖励' if band.kind == 'reward' else '考核'}：{band.name}", value))
-    rows.append(("考核金额合计(元)", amount(content.penalty_total)))
+    rows.append(("考核金额合计（元）", amount(content.penalty_total)))
     if content.rank is not None:
         rows.append(("本期排名", f"第{content.rank}名（共{content.branches}个网点）"))
+    if content.manual:
+        rows.append((MANUAL_LABEL, manual_text(content.manual)))
     return rows
 
 
@@ -124,7 +138,7 @@ def requirements(content: NoticeContent) -> list[str]:
         mark = f"（{CN_NUMBERS[n]}）" if n < len(CN_NUMBERS) else f"（{n + 1}）"
         out.append(
             f"{mark}{item.name}（{item.occurrences}次）：由{item.responsible}负责，"
-            f"于{day_text(item.deadline)}前完成整改。标准要求：{item.quote}"
+            f"于{day_text(item.deadline)}前完成整改。标准要求：{item.requirement}"
         )
     sender = content.issuer or "检查部门"
     out.append(
@@ -133,15 +147,16 @@ def requirements(content: NoticeContent) -> list[str]:
         "逾期未整改或整改不到位的，将按考核方案从重考核。"
     )
     if not content.items:
-        out = [f"本期未发现问题，请你网点继续保持。整改报告无需报送{sender}。"]
+        return [f"本期未发现问题，请你网点继续保持。整改报告无需报送{sender}。"]
+    out.append(content.appeal)
     return out
 
 
 def still_caption(n: int, line: NoticeLine) -> str:
-    """Caption of the n-th evidence still."""
-    return (
-        f"图{n}  第{line.seq}项 {line.item_name}  {line.camera_name}  "
-        f"{line.start:%Y-%m-%d %H:%M:%S}" + ("（待审核）" if line.pending else "")
+    """Caption of the n-th evidence still: the time is the one stamped on the image."""
+    at = line.still_time or line.start
+    return f"图{n}  第{line.seq}项 {line.item_name}  {line.camera_name}  {at:%Y-%m-%d %H:%M:%S}" + (
+        "（待审核）" if line.pending else ""
     )
 
 
@@ -158,9 +173,13 @@ def stills_note(content: NoticeContent) -> str:
 
 
 def signoff(content: NoticeContent) -> tuple[list[str], str, str]:
-    """Signature lines, the issuer's seal line and the date."""
-    signs = [f"{role}：____________" for role in content.signatories]
-    seal = f"{content.issuer or '（发文单位）'}（盖章）"
+    """Signature lines (检查人 and 复核人 named from the reviews), the seal line and the date."""
+    named = {"检查人": content.inspectors, "复核人": content.reviewers}
+    signs = [
+        f"{role}：{'、'.join(named.get(role, ())) or '____________'}"
+        for role in content.signatories
+    ]
+    seal = f"{content.issuer}（盖章）" if content.issuer else "（盖章）"
     return signs, seal, day_text(content.issued)
 
 

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from api.config import EvidenceConfig
 from api.db.models import Video
+from api.labels import ROLE_NAMES
 from rules.standard import item_name
 from rules.types import Event
 from vision.clips import ClipError, ClipSource, ClipSpan, ClipStyle, FaceTrack, write_clip
@@ -32,14 +33,6 @@ from vision.timeline import ObservationTimeline
 from vision.types import Role
 
 logger = logging.getLogger(__name__)
-
-ROLE_NAMES = {
-    Role.UNKNOWN: "未知",
-    Role.CUSTOMER: "客户",
-    Role.TELLER: "柜员",
-    Role.LOBBY_MANAGER: "大堂经理",
-    Role.GUARD: "保安",
-}
 
 EVIDENCE_DIR = "evidence"
 """Folder under the work folder holding one folder of evidence per event key."""
@@ -130,7 +123,8 @@ def still_overlay(
     """People (boxed, with role and track), zones and the event's region at time ``at``."""
     rows = _sample_rows(timeline, at)
     labels = [
-        f"{ROLE_NAMES[Role(int(timeline.role[r]))]} #{int(timeline.track_id[r])}" for r in rows
+        f"{ROLE_NAMES[Role(int(timeline.role[r])).name.lower()]} #{int(timeline.track_id[r])}"
+        for r in rows
     ]
     return Overlay(
         zones=[(z.name or z.id, z.polygon) for z in camera.zones],

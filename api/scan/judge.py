@@ -7,6 +7,7 @@ footage does not cover are listed. Nothing is stored here (see :mod:`api.scan.re
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,16 +18,19 @@ import numpy as np
 
 from api.config import BranchConfig, SiteConfig
 from api.db.models import Video
+from rules.calls import CallLogError, read_call_log
 from rules.engine import run_rules
-from rules.registry import RuleContext, RuleParams
+from rules.registry import CallRecord, RuleContext
 from rules.types import Event
 from vision.config import CameraConfig
-from vision.coverage import coverage_gaps
 from vision.timeline import ObservationTimeline, empty_timeline
 from vision.zones import zone_infos
 
-MIN_GAP_S = 20.0
-"""Coverage gaps shorter than this are not listed in the summary or the store."""
+logger = logging.getLogger(__name__)
+
+MISSING_FOOTAGE = "MISSING_FOOTAGE"
+"""The item whose findings are the camera's coverage gaps: missing footage is defined once,
+by that rule and its ``min_gap_s``, and stored as its events and as the coverage gaps."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,9 @@ class CameraVerdict:
         return None
 
 
-def judge_branch(
-    site: SiteConfig, scope: BranchDays, rule_params: dict[str, RuleParams]
-) -> Iterator[CameraVerdict]:
-    """Run the rules over every camera of one branch's scanned days."""
+def judge_branch(site: SiteConfig, scope: BranchDays) -> Iterator[CameraVerdict]:
+    """Run the rules over every camera of one branch's scanned days, each camera with its own
+    settings (site, then branch, then camera)."""
     branch, days = scope.branch, scope.days
     tz = branch.tz
     window_start = datetime.combine(days[0], datetime.min.time(), tz)
@@ -70,6 +73,7 @@ def judge_branch(
     for v in scope.videos:
         if v.camera_id and v.timeline_path:
             by_camera[v.camera_id].append(v)
+    calls = branch_calls(branch)
     for camera in branch.cameras:
         videos = by_camera.get(camera.id, [])
         timeline = (
@@ -92,27 +96,32 @@ def judge_branch(
             hours=branch.hours,
             interval_s=site.sampling.interval_s,
             window=(window_start.timestamp(), window_end.timestamp()),
+            calls=calls,
         )
+        events = run_rules(timeline, ctx, site.camera_rules(branch, camera))
         yield CameraVerdict(
             branch=branch,
             camera=camera,
             days=days,
             timeline=timeline,
-            events=run_rules(timeline, ctx, rule_params),
-            gaps=coverage_gaps_for(timeline, branch, days, MIN_GAP_S),
+            events=events,
+            gaps=[(e.start, e.end) for e in events if e.item == MISSING_FOOTAGE],
             videos=videos,
         )
 
 
-def coverage_gaps_for(
-    timeline: ObservationTimeline, branch: BranchConfig, days: list[date], min_gap_s: float
-) -> list[tuple[datetime, datetime]]:
-    """Business hours of the given days that the timeline's footage does not cover."""
-    tz = branch.tz
-    key = (branch.id, timeline.camera)
-    opens = [iv for day in days for iv in branch.hours.intervals(day, tz)]
-    covered = [
-        (datetime.fromtimestamp(s, tz), datetime.fromtimestamp(e, tz)) for s, e in timeline.coverage
-    ]
-    gaps = coverage_gaps({key: covered}, {key: opens}, min_gap_s=min_gap_s)
-    return [(g.start, g.end) for g in gaps]
+def branch_calls(branch: BranchConfig) -> tuple[CallRecord, ...]:
+    """The queue machine's calls of a branch from its configured CSV export (a file, or every
+    ``*.csv`` of a folder); none when no log is configured, or when it cannot be read (logged
+    with the file and line: the branch's other items are judged all the same)."""
+    if branch.call_log is None:
+        return ()
+    where = Path(branch.call_log)
+    files = sorted(where.glob("*.csv")) if where.is_dir() else [where]
+    calls: list[CallRecord] = []
+    for path in files:
+        try:
+            calls += read_call_log(path, branch.tz)
+        except CallLogError as exc:
+            logger.error("call log of branch %s not read: %s", branch.id, exc)
+    return tuple(sorted(calls, key=lambda c: c.ts))

@@ -16,7 +16,8 @@ from vision.config import CameraConfig, ClutterConfig, DetectorConfig, Precision
 from vision.digest import file_sha256
 from vision.discovery import CameraRef, Discovery
 
-PIPELINE_FORMAT = "1"
+PIPELINE_FORMAT = "2"
+"""Bumped when the observations a file yields change (2: screen measures, uniform distances)."""
 
 
 def pipeline_version(

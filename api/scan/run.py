@@ -44,7 +44,6 @@ from api.scan.plan import (
 from api.scan.record import RecordContext, record_camera
 from api.scan.summary import FileOutcome, ScanSummary, print_summary, summary_exit_code
 from api.store import Store
-from rules.registry import RuleParams, validate_rule_settings
 from vision.discovery import discover
 
 logger = logging.getLogger(__name__)
@@ -72,7 +71,6 @@ def run_scan(
     console = console or Console(stderr=True)
     t0 = time.perf_counter()
     summary = ScanSummary()
-    rule_params = validate_rule_settings(site.rules)
     versions = camera_versions(site)
     options.work_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(options.db_url)
@@ -98,7 +96,7 @@ def run_scan(
     driven = _analyse(run, unit_ids, before, console)
     summary.footage_s = driven.footage_s if driven else 0.0
     summary.files += _file_outcomes(engine, unit_ids, before, driven)
-    _judge_and_record(run, unit_ids, rule_params, summary)
+    _judge_and_record(run, unit_ids, summary)
     summary.wall_s = time.perf_counter() - t0
 
     def finish(session: Session) -> None:
@@ -163,9 +161,7 @@ def _file_outcomes(
     return out
 
 
-def _judge_and_record(
-    run: _Run, unit_ids: list[int], rule_params: dict[str, RuleParams], summary: ScanSummary
-) -> None:
+def _judge_and_record(run: _Run, unit_ids: list[int], summary: ScanSummary) -> None:
     """Rules over every camera of the branch-days with analysed files; one store call each."""
     days_by_branch: dict[str, set[date]] = defaultdict(set)
     for unit in units.load_units(run.engine, unit_ids):
@@ -190,7 +186,7 @@ def _judge_and_record(
         videos = [
             v for v in stored if v.start_ts and v.start_ts.astimezone(branch.tz).date() in days
         ]
-        for verdict in judge_branch(run.site, BranchDays(branch, days, videos), rule_params):
+        for verdict in judge_branch(run.site, BranchDays(branch, days, videos)):
             summary.gaps.extend((branch.id, verdict.camera.id, s, e) for s, e in verdict.gaps)
             recorded = record_camera(ctx, verdict)
             summary.clips.add(recorded.clips)

@@ -31,6 +31,7 @@ class BranchPublic(BaseModel):
     dismissed: int
     score: float | None = Field(description="Score of the period from confirmed events.")
     deducted: float | None = Field(description="Points deducted in the period.")
+    money: float | None = Field(description="Money (元) the period's result costs the branch.")
     rank: int | None = Field(description="Rank among all branches in the period (1 = best).")
     latest_notice: NoticeSummary | None
 

@@ -22,11 +22,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.session import make_engine
 from api.service.deps import SESSION_COOKIE, LoginRequired
-from api.service.labels import ITEM_NAMES
-from api.service.routes import audit, branches, events, notices, pages, session, tokens
+from api.service.routes import (
+    audit,
+    branches,
+    events,
+    notices,
+    pages,
+    scorecards,
+    session,
+    tokens,
+)
 from api.service.settings import Settings, get_settings
 from api.service.templating import STATIC_DIR, make_templates
 from rules.registry import registered
+from rules.standard import load_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +143,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.engine = make_engine(settings.db)
     app.state.templates = make_templates()
-    app.state.known_items = frozenset(registered()) | frozenset(ITEM_NAMES)
+    app.state.known_items = frozenset(registered()) | frozenset(load_catalog().items)
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (events, branches, audit, tokens, session, notices, pages):
+    for module in (events, branches, audit, tokens, session, notices, scorecards, pages):
         app.include_router(module.router)
     app.add_exception_handler(HTTPException, _page_errors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

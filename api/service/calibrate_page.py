@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from api.calibration import STAFF_ROLES, CalibrationError, CalibrationSession, StaffRole
-from api.service.labels import ROLE_NAMES
+from api.labels import ROLE_NAMES
 from api.service.templating import STATIC_DIR, make_templates
 from vision.roles import NoPersonAtPoint
 

@@ -16,6 +16,7 @@ from api.auth import Principal, Role
 from api.db.auth_models import AuditLog
 from api.db.models import Branch, Camera, EventRecord, Notice
 from api.schemas.branches import BranchPublic, NoticeSummary
+from rules.periods import Period
 from rules.scoring import Scorecard
 from rules.types import EventStatus
 
@@ -51,18 +52,35 @@ def visible_branches(db: Session, principal: Principal) -> list[Branch]:
 
 def _day_condition(branches: list[Branch], day: date) -> Any:
     """Events starting on ``day`` in the time zone of their own branch."""
+    return _span_condition(branches, day, day + timedelta(days=1))
+
+
+def _span_condition(branches: list[Branch], first: date, end: date) -> Any:
+    """Events starting on the days ``[first, end)`` in the time zone of their own branch."""
     parts = []
     for branch in branches:
         tz = ZoneInfo(branch.timezone)
-        since = datetime.combine(day, time(0), tz)
         parts.append(
             and_(
                 EventRecord.branch_id == branch.id,
-                EventRecord.start_ts >= since,
-                EventRecord.start_ts < since + timedelta(days=1),
+                EventRecord.start_ts >= datetime.combine(first, time(0), tz),
+                EventRecord.start_ts < datetime.combine(end, time(0), tz),
             )
         )
     return or_(*parts) if parts else false()
+
+
+def latest_period(db: Session, principal: Principal) -> str | None:
+    """The month (``2026-11``) of the newest event the caller may see, in its branch's zone."""
+    query = select(EventRecord.start_ts, Branch.timezone).join(
+        Branch, Branch.id == EventRecord.branch_id
+    )
+    if principal.visible_branches is not None:
+        query = query.where(EventRecord.branch_id.in_(sorted(principal.visible_branches)))
+    row = db.execute(query.order_by(EventRecord.start_ts.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return row[0].astimezone(ZoneInfo(row[1])).strftime("%Y-%m")
 
 
 def _conditions(db: Session, principal: Principal, q: EventQuery) -> list[Any]:
@@ -129,17 +147,20 @@ def items_of(db: Session, principal: Principal) -> list[str]:
 
 
 def branch_summaries(
-    db: Session, principal: Principal, scores: Mapping[str, Scorecard]
+    db: Session, principal: Principal, scores: Mapping[str, Scorecard], period: Period | None
 ) -> list[BranchPublic]:
-    """Each visible branch with its review counts, score and newest notice."""
+    """Each visible branch with its review counts in the period, score and newest notice."""
     branches = visible_branches(db, principal)
     ids = [b.id for b in branches]
+    query = select(EventRecord.branch_id, EventRecord.status, func.count(EventRecord.id)).where(
+        EventRecord.branch_id.in_(ids)
+    )
+    if period is not None:
+        query = query.where(_span_condition(branches, period.start, period.end))
     counts: dict[tuple[str, str], int] = {
         (branch, state): int(n)
         for branch, state, n in db.execute(
-            select(EventRecord.branch_id, EventRecord.status, func.count(EventRecord.id))
-            .where(EventRecord.branch_id.in_(ids))
-            .group_by(EventRecord.branch_id, EventRecord.status)
+            query.group_by(EventRecord.branch_id, EventRecord.status)
         )
     }
     newest: dict[str, Notice] = {}
@@ -163,6 +184,7 @@ def branch_summaries(
                 dismissed=counts.get((b.id, EventStatus.DISMISSED.value), 0),
                 score=card.score if card is not None else None,
                 deducted=card.deducted if card is not None else None,
+                money=card.penalty_total if card is not None else None,
                 rank=card.rank if card is not None else None,
                 latest_notice=NoticeSummary(
                     number=notice.number,

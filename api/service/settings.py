@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.db.session import default_db_url
+from rules.standard import DEFAULT_SCHEME
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +53,22 @@ class Settings(BaseSettings):
         default=900, ge=10, le=86_400, description="Window of the login rate limit (seconds)."
     )
     scheme: str = Field(
-        default="psbc",
+        default=DEFAULT_SCHEME,
         min_length=1,
         max_length=500,
         description="Scoring scheme (preset name or YAML file) of the overview's scores.",
     )
     page_size: int = Field(
         default=50, ge=1, le=500, description="Events per page of the review queue."
+    )
+    config: Path | None = Field(
+        default=None,
+        description="Site configuration file; with it the 规则质量 page re-runs the rules over "
+        "the stored timelines to show parameter changes suggested by dismissals.",
+    )
+    evidence_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / "evidence",
+        description="Folder for the stills of manual findings recorded in the UI.",
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",

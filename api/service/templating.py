@@ -9,16 +9,19 @@ from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 
-from api.service.labels import (
+from api.labels import (
     ACCOUNT_ROLE_NAMES,
     ACTION_NAMES,
     DETAIL_NAMES,
     DISMISS_REASONS,
+    EVIDENCE_PROBLEMS,
     ROLE_NAMES,
     STATUS_NAMES,
     detail_value,
-    item_name,
 )
+from api.notices.findings import duration_text
+from api.notices.sections import points
+from rules.standard import item_name
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +36,6 @@ def local_time(
     if value is None:
         return "—"
     return value.astimezone(tz).strftime(fmt) if tz is not None else value.strftime(fmt)
-
-
-def duration_text(seconds: float) -> str:
-    """A duration in Chinese, e.g. ``7分12秒``."""
-    total = round(seconds)
-    minutes, secs = divmod(total, 60)
-    return f"{minutes}分{secs:02d}秒" if minutes else f"{secs}秒"
 
 
 AUDIT_FIELDS = {
@@ -72,6 +68,7 @@ def make_templates() -> Jinja2Templates:
     env.filters.update(
         local_time=local_time,
         duration=duration_text,
+        points=points,
         item_name=item_name,
         status_name=lambda s: STATUS_NAMES.get(s, s),
         role_name=lambda r: ROLE_NAMES.get(r, r),
@@ -81,6 +78,7 @@ def make_templates() -> Jinja2Templates:
         audit_value=audit_value,
         detail_name=lambda k: DETAIL_NAMES.get(k, k),
         detail_value=detail_value,
+        evidence_problem=lambda p: EVIDENCE_PROBLEMS.get(p, p),
     )
     env.globals.update(
         dismiss_reasons=DISMISS_REASONS, status_names=STATUS_NAMES, role_names=ROLE_NAMES

@@ -31,6 +31,7 @@ PostureName = Literal[
     "wrist_near_ear",
     "looking_at_phone",
     "legs_crossed",
+    "reading",
 ]
 ZoneKindName = Literal[
     "customer_view",
@@ -45,6 +46,8 @@ ZoneKindName = Literal[
     "screen",
 ]
 STAFF_ROLES: tuple[RoleName, ...] = ("teller", "lobby_manager", "guard")
+People = tuple[tuple[int, ...], tuple[str, ...]]
+"""Track ids and role names of the people an event is about."""
 
 
 class TimedParams(RuleParams):
@@ -100,13 +103,13 @@ def build_events(
     runs: Runs,
     *,
     cooldown_s: float = 0.0,
-    start_offset_s: float = 0.0,
     zone: str | None = None,
     zone_of_group: dict[int, str] | None = None,
     box_of_group: dict[int, tuple[float, float, float, float]] | None = None,
     rows: npt.NDArray[np.int64] | None = None,
     details: dict[str, Any] | None = None,
     run_details: list[dict[str, Any]] | None = None,
+    run_people: list[People] | None = None,
 ) -> list[Event]:
     """Turn runs into events, dropping repeats within the cool-down.
 
@@ -117,8 +120,6 @@ def build_events(
         ctx: Rule context.
         runs: Runs to report.
         cooldown_s: Minimum time between two findings of one group.
-        start_offset_s: Added to each run's start (a grace period: the moment the stretch
-            became a violation).
         zone: Zone id to record on every event.
         zone_of_group: Zone id per run group (overrides ``zone``).
         box_of_group: Box to outline per run group.
@@ -126,6 +127,7 @@ def build_events(
             runs' ``first``/``last`` index into it); gives track, role and box.
         details: Extra details recorded on every event.
         run_details: Extra details per run (same order as ``runs`` before the cool-down).
+        run_people: Track ids and roles per run (same order), for runs over zones.
 
     Returns:
         Events sorted by start.
@@ -135,16 +137,14 @@ def build_events(
     for k in np.argsort(runs.start, kind="stable"):
         if not keep[k]:
             continue
-        start = float(runs.start[k]) + start_offset_s
+        start = float(runs.start[k])
         end = max(float(runs.end[k]), start)
         info: dict[str, Any] = {
-            "observed_from": epoch_to_dt(float(runs.start[k]), ctx).isoformat(),
             "observed_s": round(float(runs.duration[k]), 1),
             **(details or {}),
             **(run_details[k] if run_details else {}),
         }
-        track_ids: tuple[int, ...] = ()
-        roles: tuple[str, ...] = ()
+        track_ids, roles = run_people[k] if run_people else ((), ())
         box: tuple[float, float, float, float] | None = None
         where: str | None = None
         evidence = start

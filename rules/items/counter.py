@@ -9,7 +9,14 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from rules.items.base import RoleName, TimedParams, build_events, role_codes, zone_counts
+from rules.items.base import (
+    People,
+    RoleName,
+    TimedParams,
+    build_events,
+    role_codes,
+    zone_counts,
+)
 from rules.registry import RuleContext, register
 from rules.timeseries import Runs, column_runs
 from rules.types import Event
@@ -19,6 +26,8 @@ from vision.types import Role
 logger = logging.getLogger(__name__)
 
 VERSION = "1"
+CROWDING_VERSION = "2"
+"""2: a crowding event names the customers in the window at its peak."""
 
 
 class CounterCrowdingParams(TimedParams):
@@ -55,15 +64,43 @@ class WindowUnattendedParams(TimedParams):
     )
 
 
-def _peaks(runs: Runs, counts: npt.NDArray[np.int32]) -> list[dict[str, Any]]:
+def _peak_samples(runs: Runs, counts: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+    """Per run: the sample at which its column's count is highest (the first such)."""
+    t = counts.shape[0]
     flat = counts.T.reshape(-1)
-    return [
-        {"peak": int(flat[int(a) : int(b) + 1].max())}
-        for a, b in zip(runs.first, runs.last, strict=True)
-    ]
+    return np.array(
+        [
+            (int(a) + int(np.argmax(flat[int(a) : int(b) + 1]))) % t
+            for a, b in zip(runs.first, runs.last, strict=True)
+        ],
+        np.int64,
+    )
 
 
-@register("COUNTER_CROWDING", CounterCrowdingParams, VERSION)
+def _crowds(
+    timeline: ObservationTimeline,
+    runs: Runs,
+    counts: npt.NDArray[np.int32],
+    customers: npt.NDArray[np.bool_],
+    cols: npt.NDArray[np.intp],
+) -> tuple[list[dict[str, Any]], list[People]]:
+    """Per run: its peak count, and the customers (track, role) in the window at the peak."""
+    details: list[dict[str, Any]] = []
+    people: list[People] = []
+    for sample, group in zip(_peak_samples(runs, counts), runs.group, strict=True):
+        col = int(cols[int(group)])
+        rows = np.flatnonzero(customers & (timeline.sample == sample) & timeline.in_zone[:, col])
+        details.append({"peak": int(counts[sample, int(group)])})
+        people.append(
+            (
+                tuple(int(timeline.track_id[r]) for r in rows),
+                tuple(Role(int(timeline.role[r])).name.lower() for r in rows),
+            )
+        )
+    return details, people
+
+
+@register("COUNTER_CROWDING", CounterCrowdingParams, CROWDING_VERSION)
 def counter_crowding(
     timeline: ObservationTimeline, ctx: RuleContext, params: CounterCrowdingParams
 ) -> list[Event]:
@@ -78,16 +115,18 @@ def counter_crowding(
         merge_gap_s=params.merge_gap_s,
         min_duration_s=params.min_duration_s,
     )
+    details, people = _crowds(timeline, runs, counts, customers, cols)
     return build_events(
         "COUNTER_CROWDING",
-        VERSION,
+        CROWDING_VERSION,
         timeline,
         ctx,
         runs,
         cooldown_s=params.cooldown_s,
         zone_of_group={i: timeline.zones[int(c)].id for i, c in enumerate(cols)},
         details={"max_customers": params.max_customers},
-        run_details=_peaks(runs, counts),
+        run_details=details,
+        run_people=people,
     )
 
 

@@ -71,6 +71,20 @@ class StaffPhoneParams(PostureParams):
     )
 
 
+class StaffReadingParams(PostureParams):
+    """STAFF_READING: head bowed over a sheet held in both hands (报纸杂志)."""
+
+    roles: tuple[RoleName, ...] = Field(
+        default=("teller", "lobby_manager", "guard"), min_length=1, description="Roles checked."
+    )
+    postures: tuple[PostureName, ...] = Field(
+        default=("reading",), min_length=1, description="Posture flags that show reading."
+    )
+    min_duration_s: float = Field(
+        default=60.0, ge=0.0, le=86_400.0, description="Shortest reading reported (seconds)."
+    )
+
+
 class StaffSleepingParams(PostureParams):
     """STAFF_SLEEPING: head down and no movement for minutes."""
 
@@ -187,3 +201,12 @@ def staff_sleeping(
     rows, flag = _posture_flag(timeline, params)
     still = stationary_rows(timeline, rows, params.still_radius, params.still_window_s)
     return _posture_events("STAFF_SLEEPING", timeline, ctx, params, rows, flag & still)
+
+
+@register("STAFF_READING", StaffReadingParams, VERSION)
+def staff_reading(
+    timeline: ObservationTimeline, ctx: RuleContext, params: StaffReadingParams
+) -> list[Event]:
+    """A staff member with the head bowed over a sheet held in both hands at a post."""
+    rows, flag = _posture_flag(timeline, params)
+    return _posture_events("STAFF_READING", timeline, ctx, params, rows, flag)

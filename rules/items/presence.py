@@ -34,7 +34,7 @@ from vision.types import Role
 
 logger = logging.getLogger(__name__)
 
-ABSENT_VERSION = "1"
+ABSENT_VERSION = "2"
 
 
 class LobbyManagerAbsentParams(TimedParams):
@@ -44,8 +44,8 @@ class LobbyManagerAbsentParams(TimedParams):
         default=300.0,
         ge=0.0,
         le=14_400.0,
-        description="Absence allowed before it is a finding (seconds). The event starts when "
-        "the grace period runs out and ends when someone is back on duty.",
+        description="Absence allowed before it is a finding (seconds). It decides whether an "
+        "absence is a finding; the event still runs from the start of the absence to its end.",
     )
     zones: tuple[ZoneKindName, ...] = Field(
         default=("lobby_manager_post", "lobby"),
@@ -76,7 +76,7 @@ class LobbyManagerAbsentParams(TimedParams):
         default=0.0,
         ge=0.0,
         le=86_400.0,
-        description="Shortest reported stretch after the grace period (seconds).",
+        description="Shortest absence beyond the grace period that is reported (seconds).",
     )
     cooldown_s: float = Field(
         default=0.0,
@@ -103,8 +103,8 @@ def lobby_manager_absent(
     """No lobby manager in the lobby zones for longer than ``grace_s`` in business hours.
 
     Only looked-at time counts: a coverage gap ends an absence, and samples held by the
-    motion gate repeat the last observation. The event runs from absence start + grace to
-    the end of the absence; ``details`` keeps the grace and the observed absence.
+    motion gate repeat the last observation. The event is the observed absence, from its
+    start to its end; ``details`` keeps the grace period and the moment it ran out.
     """
     cols = timeline.zone_indices(*params.zones)
     if len(cols) == 0:
@@ -129,10 +129,13 @@ def lobby_manager_absent(
         ctx,
         runs,
         cooldown_s=params.cooldown_s,
-        start_offset_s=params.grace_s,
         zone=zone_ids(timeline, timeline.zone_indices("lobby_manager_post"))
         or zone_ids(timeline, cols),
         details={"grace_s": params.grace_s},
+        run_details=[
+            {"grace_ended": epoch_to_dt(float(t) + params.grace_s, ctx).isoformat()}
+            for t in runs.start
+        ],
     )
 
 

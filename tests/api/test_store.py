@@ -18,10 +18,19 @@ from api.db.models import Branch, Camera, CoverageGap, EventRecord, Run, Video
 from api.db.session import make_engine, session_scope, upgrade
 from api.store import EventFilter, RunStatus, Store, StoreError, VideoStatus
 from rules.types import Event, EventStatus
-from vision.config import CameraConfig
+from vision.config import CameraConfig, ZoneConfig, ZoneKind
+from vision.config.camera import UniformSignature
+from vision.roles import HIST_SIZE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=SHANGHAI)
+
+
+def find_video(store: Store, sha256: str, pipeline_version: str) -> Video | None:
+    """The stored video of a content hash and pipeline version, if any."""
+    return store.session.scalars(
+        select(Video).where(Video.sha256 == sha256, Video.pipeline_version == pipeline_version)
+    ).one_or_none()
 
 
 def make_site(*branches: tuple[str, str, list[str]]) -> SiteConfig:
@@ -114,14 +123,14 @@ def test_runs_start_and_finish(store: Store, session: Session) -> None:
 
 
 def test_rescanning_a_video_creates_nothing_new(store: Store, session: Session) -> None:
-    assert store.find_video("a" * 64, "p1") is None
+    assert find_video(store, "a" * 64, "p1") is None
     first = record(store, "aaaaaaaa", VideoStatus.DONE, branch="b1", camera="cam1", start=T0)
     again = record(store, "aaaaaaaa", VideoStatus.DONE, branch="b1", camera="cam1", start=T0)
     assert again.id == first.id
     assert session.scalar(select(func.count()).select_from(Video)) == 1
-    found = store.find_video("a" * 64, "p1")
+    found = find_video(store, "a" * 64, "p1")
     assert found is not None and found.id == first.id and found.start_ts == T0
-    assert store.find_video("a" * 64, "p2") is None
+    assert find_video(store, "a" * 64, "p2") is None
 
 
 def test_new_pipeline_version_is_a_new_video(store: Store) -> None:
@@ -360,8 +369,8 @@ def test_failed_unit_rolls_back_only_itself(store: Store, session: Session) -> N
         record(store, "eeeeeeee", VideoStatus.DONE)
         store.add_events([make_event(5, branch="unknown-branch")], "d1", None, None)
     session.rollback()
-    assert store.find_video("a" * 64, "p1") is not None
-    assert store.find_video("e" * 64, "p1") is None
+    assert find_video(store, "a" * 64, "p1") is not None
+    assert find_video(store, "e" * 64, "p1") is None
     assert [e.key for e in store.list_events(EventFilter())] == [make_event(0).key]
 
 
@@ -383,9 +392,29 @@ def test_failed_transaction_keeps_what_was_committed(fresh_db_url: str) -> None:
             store.add_events([make_event(9, branch="unknown-branch")], "d1", None, None)
         with session_scope(engine) as sess:
             store = Store(sess)
-            kept = store.find_video("a" * 64, "p1")
+            kept = find_video(store, "a" * 64, "p1")
             assert kept is not None and (kept.status, kept.error) == ("done", None)
-            assert store.find_video("e" * 64, "p1") is None
+            assert find_video(store, "e" * 64, "p1") is None
             assert [e.key for e in store.list_events(EventFilter())] == [make_event(0).key]
     finally:
         engine.dispose()
+
+
+def test_sync_site_stores_the_items_each_branch_can_check_on_video(store: Store) -> None:
+    """A screen zone makes SCREENS_OFF a video item; a calibrated uniform makes UNIFORM one;
+    a rule switched off in the config is not."""
+    screen = ZoneConfig(id="tv", kind=ZoneKind.SCREEN, polygon=[(0, 0), (0.2, 0), (0.2, 0.2)])
+    uniform = UniformSignature(role="teller", hist=[1.0 / HIST_SIZE] * HIST_SIZE)
+    site = SiteConfig(
+        rules={"STAFF_PHONE_USE": {"enabled": False}},
+        branches=[
+            BranchConfig(id="b1", name="一", cameras=[CameraConfig(id="c", zones=[screen])]),
+            BranchConfig(id="b2", name="二", cameras=[CameraConfig(id="c", uniforms=[uniform])]),
+        ],
+    )
+    store.sync_site(site)
+    video = store.branch_video_items()
+    assert "SCREENS_OFF" in video["b1"] and "UNIFORM" not in video["b1"]
+    assert "UNIFORM" in video["b2"] and "SCREENS_OFF" not in video["b2"]
+    assert "STAFF_PHONE_USE" not in video["b1"] | video["b2"]
+    assert "GUARD_POSTURE" in video["b1"] & video["b2"]

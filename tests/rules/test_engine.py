@@ -85,6 +85,9 @@ def test_all_items_of_the_issue_are_registered() -> None:
         "MORNING_MEETING",
         "RAISE_HAND_AFTER_CALL",
         "MISSING_FOOTAGE",
+        "SCREENS_OFF",
+        "UNIFORM",
+        "STAFF_READING",
     }
 
 

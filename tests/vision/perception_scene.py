@@ -13,7 +13,7 @@ call these without running the model again.
 from __future__ import annotations
 
 import importlib.resources
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -116,11 +116,16 @@ class Footage:
     truth_role: dict[int, Role]
 
 
+OUT_OF_UNIFORM_BGR = (200, 200, 205)
+"""A light grey shirt: what a member of staff out of uniform wears in generated footage."""
+
+
 @cache
-def demo_footage(camera: str) -> Footage:
+def demo_footage(camera: str, out_of_uniform: str | None = None) -> Footage:
     """The synth demo branch (``vision.synth.demo``) shortened to 80 s at 640 x 360, sampled
     every 2 s: camera ``lobby`` has a guard at the post, a lobby manager who leaves the post
-    and customers; camera ``counter`` has two tellers behind the counter and customers."""
+    and customers; camera ``counter`` has two tellers behind the counter and customers.
+    ``out_of_uniform`` names an actor drawn in :data:`OUT_OF_UNIFORM_BGR` instead."""
     from vision.synth.demo import demo_scenario
     from vision.synth.frames import FrameRenderer
     from vision.synth.truth import actor_boxes
@@ -129,6 +134,13 @@ def demo_footage(camera: str) -> Footage:
     scenario = demo_scenario(T0, duration_s=DEMO_S, width=w, height=h)
     demo = next(c for c in scenario.cameras if c.config.id == camera)
     script = demo.script
+    if out_of_uniform is not None:
+        assert out_of_uniform in {a.id for a in script.actors}, out_of_uniform
+        actors = tuple(
+            replace(a, uniform_bgr=OUT_OF_UNIFORM_BGR) if a.id == out_of_uniform else a
+            for a in script.actors
+        )
+        script = replace(script, actors=actors)
     renderer = FrameRenderer(script)
     times = np.arange(0.0, DEMO_S, INTERVAL_S)
     frames = tuple(

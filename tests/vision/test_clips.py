@@ -229,14 +229,15 @@ def test_errors_name_the_problem(
 def test_sped_up_span_shows_the_whole_stretch_and_decodes_little(
     source: Path, tmp_path: Path
 ) -> None:
-    """Context in real time, then 10 s shown at 5× at 2 fps; keyframes every 5 s."""
+    """Context in real time, then 10 s shown at 5× at 4 fps: a frame every 1.25 s of source,
+    with keyframes every 5 s too far apart to show keyframes only."""
     at = [START + timedelta(seconds=s) for s in (0.0, 1.0, 11.0)]
     spans = [ClipSpan(at[0], at[1]), ClipSpan(at[1], at[2], speed=5.0)]
     out = tmp_path / "clip.mp4"
-    info = write_clip(ClipSource(source, START), spans, out, style=ClipStyle(fast_fps=2.0))
+    info = write_clip(ClipSource(source, START), spans, out, style=ClipStyle(fast_fps=4.0))
     shown = [read_index(f) for f in decode(out)]
-    assert shown == [*range(10), 10, 35, 60, 85]  # 2.5 s of source apart while sped up
-    assert info.duration_s == pytest.approx(1.0 + 4 * 0.5)
+    assert shown == [*range(10), 10, 22, 35, 47, 60, 72, 85, 97]
+    assert info.duration_s == pytest.approx(1.0 + 8 * 0.25)
     assert info.end == START + timedelta(seconds=11)
     assert info.decoded < SECONDS * FPS
 
@@ -258,3 +259,13 @@ def test_overlapping_spans_are_refused(source: Path, tmp_path: Path) -> None:
     ]
     with pytest.raises(ClipError, match="overlap"):
         write_clip(ClipSource(source, START), spans, tmp_path / "clip.mp4")
+
+
+def test_fast_spans_show_keyframes_and_decode_nothing_else(source: Path, tmp_path: Path) -> None:
+    """10× at 2 fps: a frame every 5 s of source, the keyframe interval; only keyframes are
+    decoded."""
+    spans = [ClipSpan(START, START + timedelta(seconds=12), speed=10.0)]
+    out = tmp_path / "clip.mp4"
+    info = write_clip(ClipSource(source, START), spans, out, style=ClipStyle(fast_fps=2.0))
+    assert [read_index(f) for f in decode(out)] == [0, 50, 100]
+    assert info.decoded == 3

@@ -97,13 +97,6 @@ def test_time_going_backwards_forces_inference() -> None:
     assert gate.decide(frame(), 50.0).infer
 
 
-def test_reset_forgets_the_reference() -> None:
-    gate = MotionGate(threshold=0.004, max_hold_s=30)
-    gate.decide(frame(), 0.0)
-    gate.reset()
-    assert gate.decide(frame(), 2.0) == GateDecision(infer=True, measure=1.0)
-
-
 def test_gates_of_different_cameras_are_independent() -> None:
     a, b = MotionGate(0.004, 30), MotionGate(0.004, 30)
     a.decide(frame(), 0.0)

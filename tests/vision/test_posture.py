@@ -1,6 +1,7 @@
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from contextlib import nullcontext as does_not_raise
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -53,7 +54,7 @@ def named(points: Mapping[Keypoint, tuple[float, float]]) -> dict[str, tuple[flo
     return {k.name.lower(): v for k, v in points.items()}
 
 
-COMPOSITE = [P.LOOKING_AT_PHONE, P.LEGS_CROSSED]
+COMPOSITE = [P.LOOKING_AT_PHONE, P.READING, P.LEGS_CROSSED]
 ALL_FALSE = {p: 0 for p in Posture}
 
 # (case, keypoints, expected flags); postures not listed are not asserted.
@@ -77,9 +78,13 @@ CASES = [
     ("phone at ear", pose(left_elbow=(140, 120), left_wrist=(115, 62)),
      {P.WRIST_NEAR_EAR: 1, P.LOOKING_AT_PHONE: 0}),
     ("looking at phone", pose(nose=(100, 85), left_wrist=(105, 150), right_wrist=(95, 150)),
-     {P.LOOKING_AT_PHONE: 1, P.HEAD_DROPPED: 0, P.ARMS_CROSSED: 0}),
+     {P.LOOKING_AT_PHONE: 1, P.READING: 0, P.HEAD_DROPPED: 0, P.ARMS_CROSSED: 0}),
     ("phone held, head up", pose(left_wrist=(105, 150), right_wrist=(95, 150)),
-     {P.LOOKING_AT_PHONE: 0}),
+     {P.LOOKING_AT_PHONE: 0, P.READING: 0}),
+    ("reading a sheet", pose(nose=(100, 85), left_wrist=(130, 150), right_wrist=(70, 150)),
+     {P.READING: 1, P.LOOKING_AT_PHONE: 0, P.ARMS_CROSSED: 0}),
+    ("sheet held, head up", pose(left_wrist=(130, 150), right_wrist=(70, 150)),
+     {P.READING: 0}),
     ("seated, legs crossed", pose(**named(SEATED) | {"left_ankle": (70, 285),
                                                      "right_ankle": (130, 285)}),
      {P.SEATED: 1, P.LEGS_CROSSED: 1}),
@@ -249,3 +254,55 @@ def test_generated_footage_postures() -> None:
                 assert {k: int(row[k]) for k in truth} == truth, (name, i)
                 checked += 1
         assert checked >= 35
+
+
+# --- seated from the upper body: legs hidden behind a desk ---------------------------------
+
+LEGS_HIDDEN = {"left_knee": HIDDEN, "right_knee": HIDDEN, "left_ankle": HIDDEN,
+               "right_ankle": HIDDEN}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("bottom", "frame_h", "expected"),
+    [
+        (215.0, 480.0, 1),  # box ends 0.15 torso under the hips, well inside the frame
+        (250.0, 480.0, -1),  # 0.5 torso of lower body seen, knees still not found: unknown
+        (215.0, 219.0, -1),  # the box is cut by the frame's bottom edge, not by a desk
+        (215.0, None, -1),  # without the frame height the upper-body cue is not used
+    ],
+)
+def test_seated_when_the_legs_are_hidden_under_the_hips(
+    bottom: float, frame_h: float | None, expected: int
+) -> None:
+    box = np.array([[60, 40, 140, bottom]], np.float32)
+    flags, values = posture_features(pose(**LEGS_HIDDEN)[None], box, frame_h=frame_h)
+    assert flags[0, P.SEATED] == expected
+    assert np.isnan(values[0, P.SEATED])
+
+
+def test_visible_knees_still_decide_over_the_upper_body() -> None:
+    box = np.array([[60, 40, 140, 215]], np.float32)  # box bottom just under the hips
+    flags, _ = posture_features(pose()[None], box, frame_h=480.0)
+    assert flags[0, P.SEATED] == 0  # the thighs drop 0.7 torso: standing, whatever the box
+
+
+def test_seated_people_behind_desks_in_real_footage() -> None:
+    """The classroom of the evaluation set (eval/stills/classroom_a.jpg, CC BY 4.0): four
+    people seated behind desks, legs hidden; all four are seated."""
+    image = cv2.imread(str(Path(__file__).resolve().parents[2] / "eval/stills/classroom_a.jpg"))
+    found = detect([image], [T0])[0]
+    assert len(found.xyxy) == 4
+    flags, _ = posture_features(found.keypoints, found.xyxy, frame_h=image.shape[0])
+    assert flags[:, P.SEATED].tolist() == [1, 1, 1, 1]
+    flags, _ = posture_features(found.keypoints, found.xyxy)
+    assert flags[:, P.SEATED].tolist() == [-1, -1, -1, -1]
+
+
+def test_legs_hidden_by_a_nearer_person_are_not_a_desk() -> None:
+    behind = np.array([60, 40, 140, 215], np.float32)
+    nearer = np.array([70, 150, 170, 470], np.float32)  # covers the first one's bottom centre
+    kps = np.stack([pose(**LEGS_HIDDEN), pose()])
+    flags, _ = posture_features(kps, np.stack([behind, nearer]), frame_h=480.0)
+    assert flags[0, P.SEATED] == -1
+    flags, _ = posture_features(kps[:1], behind[None], frame_h=480.0)
+    assert flags[0, P.SEATED] == 1

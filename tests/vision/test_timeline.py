@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,14 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.track_id, [7])
     np.testing.assert_array_equal(back.in_zone, tl.in_zone)
     np.testing.assert_array_equal(back.coverage, tl.coverage)
+    # measures not taken are NaN and keep their shapes through save, load and concat
+    assert back.uniform_dist.shape == (1, 3) and np.isnan(back.uniform_dist).all()
+    measured = dataclasses.replace(tl, uniform_dist=np.array([[0.1, np.nan, 0.7]], np.float32))
+    measured.save(tmp_path / "m.npz")
+    again = ObservationTimeline.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(again.uniform_dist, measured.uniform_dist)
+    joined = ObservationTimeline.concat([again, again])
+    assert joined.uniform_dist.shape == (1, 3)  # the second copy overlaps and is dropped
 
 
 def test_concat_reindexes_samples_and_merges_coverage() -> None:

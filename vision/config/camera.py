@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, model_validator
 
-from vision.config.base import StrictModel
+from vision.config.base import ID_PATTERN, StrictModel
 from vision.config.zone import ZoneConfig
 
 
@@ -23,7 +25,7 @@ class CameraConfig(StrictModel):
     id: str = Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9_.-]+$",
+        pattern=ID_PATTERN,
         description="Camera id, unique within the branch.",
     )
     name: str = Field(default="", max_length=200, description="Human-readable name (中文 ok).")
@@ -36,6 +38,11 @@ class CameraConfig(StrictModel):
     zones: list[ZoneConfig] = Field(default_factory=list, description="Zones of this view.")
     uniforms: list[UniformSignature] = Field(
         default_factory=list, description="Uniform signatures seen by this camera."
+    )
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Rule settings of this camera, overriding its branch's and the site's per "
+        "parameter (e.g. {LOBBY_MANAGER_ABSENT: {enabled: false}} for a staff-only corridor).",
     )
 
     @property

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from vision.config.base import StrictModel
+from vision.config.base import ID_PATTERN, StrictModel
 
 Point = tuple[
     Annotated[float, Field(ge=0.0, le=1.0)],
@@ -44,7 +44,7 @@ class ZoneConfig(StrictModel):
     id: str = Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9_.-]+$",
+        pattern=ID_PATTERN,
         description="Zone id, unique within its camera.",
     )
     kind: ZoneKind = Field(description="What the zone is for.")

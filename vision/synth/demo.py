@@ -3,7 +3,8 @@
 Camera ``lobby`` (channel ``01``) looks at the hall: a guard who never leaves the guard post, a
 lobby manager who leaves the post twice (about 60 s, then about 200 s, against a grace period of
 120 s), customers walking to the counter or the form desk, a cup left on the desk from
-``t = 60 s`` (clutter) and a screen showing a slideshow, under a slow lighting ramp.
+``t = 60 s`` (clutter) and a screen showing a slideshow that is switched off for about 180 s
+from ``t = 360 s`` (screens off), under a slow lighting ramp.
 
 Camera ``counter`` (channel ``02``) looks at two service windows from the customer side: two
 tellers behind the counter, two customers inside window ``w1``'s zone together for about 60 s
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 BASE_DURATION_S = 600.0
 ABSENCE_GRACE_S = 120.0
+SCREEN_OFF_MIN_S = 120.0
+"""The demo's SCREENS_OFF threshold (a real branch uses several minutes more)."""
 """Grace period of the demo's lobby-manager rule; absences shorter than this are not findings."""
 
 MANAGER_BGR = (40, 40, 190)
@@ -208,7 +211,14 @@ def lobby_script(
         actors=tuple(actors),
         depth_scale=0.6,
         props=(Prop(id="cup", image="cup", box=(0.64, 0.52, 0.72, 0.635), t0=60 * k),),
-        screens=(Screen(id="screen", box=(0.37, 0.19, 0.55, 0.37), period_s=15.0),),
+        screens=(
+            Screen(
+                id="screen",
+                box=(0.37, 0.19, 0.55, 0.37),
+                period_s=15.0,
+                off=((360.0 * k, 540.0 * k),),
+            ),
+        ),
         lighting=Lighting(keys=((200 * k, 1.0), (500 * k, 0.9))),
     )
 
@@ -328,6 +338,19 @@ def _findings(lobby: CameraScript, counter: CameraScript) -> list[Finding]:
                 note=f"a {prop.image} left on the form desk",
             )
         )
+    for screen in lobby.screens:
+        for a, b in screen.off:
+            found.append(
+                Finding(
+                    item="SCREENS_OFF",
+                    camera="lobby",
+                    start=at(lobby, a),
+                    end=at(lobby, min(b, lobby.duration_s)),
+                    expected=min(b, lobby.duration_s) - a >= SCREEN_OFF_MIN_S,
+                    zone=screen.id,
+                    note="the screen is switched off",
+                )
+            )
     tc = np.arange(0.0, counter.duration_s, 1.0)
     roles = np.array([a.role for a in counter.actors])
     customers = roles == Role.CUSTOMER

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from api.auth import Principal
 from api.db.models import Notice
+from api.db.session import parse_db_url
 from api.notices import (
     NoticeError,
     NoticeFilesExist,
@@ -31,16 +32,19 @@ from api.notices import (
     generate_notice,
     load_policy,
 )
+from api.notices.generate import next_version
 from api.notices.html import CSS_PATH, PageControls, StoredVersion, render_html
-from api.service.deps import MAX_ID, ChangingPageUser, PageUser, SessionDep
+from api.scorecards import scheme_period
+from api.service.deps import MAX_ID, ChangingPageUser, PageUser, SessionDep, SettingsDep
 from rules.periods import PeriodError
-from rules.standard import StandardError
+from rules.standard import DEFAULT_SCHEME, StandardError
+from vision.config.base import ID_PATTERN
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/notices", tags=["notices"], include_in_schema=False)
 
-BranchId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+BranchId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 PeriodText = Annotated[str, Path(min_length=4, max_length=10, pattern=r"^[0-9]{4}[0-9WQS-]*$")]
 CSS_URL = "/notices/notice.css"
 
@@ -52,15 +56,30 @@ class NoticeSettings(BaseSettings):
         env_prefix="BRANCHWATCH_NOTICES_", extra="forbid", frozen=True
     )
 
-    dir: FilePath = Field(
-        default=FilePath("notices"), description="Folder the 生成 button writes notices into."
+    dir: FilePath | None = Field(
+        default=None,
+        description="Folder the 生成 button writes notices into (default: `notices` next to "
+        "a SQLite store, else `notices` in the folder the service was started from).",
     )
     scheme: str = Field(
-        default="psbc", min_length=1, max_length=500, description="Scheme preset or YAML path."
+        default=DEFAULT_SCHEME,
+        min_length=1,
+        max_length=500,
+        description="Scheme preset or YAML path.",
     )
     policy: FilePath | None = Field(
         default=None, description="YAML with issuer, deadlines and responsible roles."
     )
+
+
+def notices_dir(settings: NoticeSettings, db_url: str) -> FilePath:
+    """Where generated notices go: the configured folder, else next to a SQLite store."""
+    if settings.dir is not None:
+        return settings.dir
+    url = parse_db_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return FilePath(url.database).resolve().parent / "notices"
+    return FilePath("notices").resolve()
 
 
 @lru_cache(maxsize=1)
@@ -117,6 +136,7 @@ def notice_page(
     """The notice of a branch and period as it would be generated now."""
     _viewable(principal, branch)
     try:
+        # The page shows the number the next version will carry when it is generated.
         content = build_notice(
             db,
             branch,
@@ -124,6 +144,7 @@ def notice_page(
             scheme=settings.scheme,
             policy=load_policy(settings.policy),
             preview=preview,
+            version=next_version(db, branch, scheme_period(settings.scheme, period)[1].label),
         )
     except NoticeError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"无此网点：{branch}") from exc
@@ -154,6 +175,7 @@ def generate(
     principal: ChangingPageUser,
     db: SessionDep,
     settings: NoticeSettingsDep,
+    service: SettingsDep,
     branch: BranchId,
     period: PeriodText,
     preview: Annotated[bool, Form()] = False,
@@ -167,7 +189,7 @@ def generate(
             db,
             branch,
             period,
-            settings.dir,
+            notices_dir(settings, service.db),
             scheme=settings.scheme,
             policy=load_policy(settings.policy),
             preview=preview,

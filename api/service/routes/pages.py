@@ -8,17 +8,37 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.config import ConfigError, load_config
 from api.db.models import EventRecord, Review
+from api.manual import (
+    MAX_PHOTO_BYTES,
+    ManualFinding,
+    ManualFindingError,
+    ManualNotAllowed,
+    record_manual_finding,
+)
+from api.quality import stored_quality
 from api.schemas.events import ReviewAction, ReviewCreate
 from api.service.deps import (
     ChangingPageUser,
@@ -29,6 +49,7 @@ from api.service.deps import (
     client_ip,
 )
 from api.service.media import EvidenceKind, evidence_path
+from api.service.overview import branch_pictures
 from api.service.queries import (
     EventQuery,
     audit_entries,
@@ -42,8 +63,12 @@ from api.service.queries import (
 )
 from api.service.review import ReviewConflict, ReviewNotAllowed, apply_review
 from api.service.routes.events import known_items
-from api.service.scores import ScoreError, current_month, period_scores
+from api.service.scores import ScoreError, period_scores, shown_period
 from api.service.strip import event_strip
+from api.suggest import Suggestion, suggest
+from rules.coverage import MANUAL_LABEL, CheckKind, scheme_checks, video_items
+from rules.quality import precision_text, reasons_text
+from rules.standard import load_catalog, load_scheme
 from rules.types import EventStatus
 
 logger = logging.getLogger(__name__)
@@ -134,19 +159,23 @@ def overview(
     settings: SettingsDep,
     period: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    """Branches with their score, pending, confirmed and dismissed counts and newest notice."""
-    label = period or current_month(branch_timezones(db).values())
+    """Branches with their score, money, deductions per item, score trend, heat maps of where
+    violations were, review counts of the period and newest notice. Opens on the month of the
+    newest event."""
+    label = shown_period(db, principal, period)
     error = None
     try:
-        scores = period_scores(db, settings.scheme, label)
+        scores, per = period_scores(db, settings.scheme, label)
+        pictures = branch_pictures(db, settings.db, settings.scheme, label)
     except ScoreError as exc:
-        scores, error = {}, str(exc)
+        scores, per, pictures, error = {}, None, {}, str(exc)
     return _render(
         request,
         "overview.html",
         {
             "principal": principal,
-            "branches": branch_summaries(db, principal, scores),
+            "branches": branch_summaries(db, principal, scores, per),
+            "pictures": pictures,
             "period": label,
             "score_error": error,
         },
@@ -260,3 +289,93 @@ def audit_page(
             "tzs": branch_timezones(db),
         },
     )
+
+
+def manual_context(db: Session, principal: Principal, scheme: str) -> dict[str, Any]:
+    """Branches, cameras and items the manual-finding form offers (manual items first)."""
+    checks = scheme_checks(load_scheme(scheme), video_items())
+    manual = [code for code, kind in checks.items() if kind is CheckKind.MANUAL]
+    others = sorted(code for code in load_catalog().items if code not in manual)
+    return {
+        "principal": principal,
+        "branches": visible_branches(db, principal),
+        "cameras": cameras_of(db, principal),
+        "manual_items": manual,
+        "other_items": others,
+        "manual_label": MANUAL_LABEL,
+    }
+
+
+@router.get("/manual", response_class=HTMLResponse)
+def manual_page(
+    request: Request, principal: PageUser, db: SessionDep, settings: SettingsDep
+) -> Response:
+    """Form to record a manual finding (人工检查项) with a frame of the footage or a photo."""
+    return _render(request, "manual.html", manual_context(db, principal, settings.scheme))
+
+
+@router.post("/manual", response_class=HTMLResponse)
+async def record_manual(
+    request: Request,
+    principal: ChangingPageUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    branch: Annotated[str, Form(max_length=64)],
+    camera: Annotated[str, Form(max_length=64)],
+    item: Annotated[str, Form(max_length=64)],
+    at: Annotated[datetime, Form(description="Local time of the branch, e.g. 2026-11-23T10:15")],
+    note: Annotated[str, Form(max_length=500)] = "",
+    photo: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Store the finding as a confirmed event and show it; errors re-show the form."""
+    tz = branch_timezones(db).get(branch)
+    data = await photo.read(MAX_PHOTO_BYTES + 1) if photo is not None and photo.filename else None
+    try:
+        if tz is None or at.tzinfo is not None:
+            raise ManualFindingError("请选择网点，并填写网点当地时间")
+        finding = ManualFinding(branch, camera, item, at.replace(tzinfo=tz), note)
+        row = record_manual_finding(
+            db, principal, finding, data, settings.evidence_dir, client_ip(request)
+        )
+    except ManualNotAllowed as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "无权录入该网点的检查结果") from exc
+    except ManualFindingError as exc:
+        context = manual_context(db, principal, settings.scheme)
+        context["error"] = str(exc)
+        return _render(request, "manual.html", context, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    db.commit()
+    return RedirectResponse(f"/events/{row.id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/quality", response_class=HTMLResponse)
+def quality_page(
+    request: Request, principal: PageUser, db: SessionDep, settings: SettingsDep
+) -> Response:
+    """规则质量: precision per item, camera and rule version, dismissal reasons, missed events,
+    and (with a configuration) parameter changes suggested by the dismissals."""
+    rows = stored_quality(db, principal.visible_branches)
+    suggestions: list[Suggestion] = []
+    problem = ""
+    if settings.config is not None:
+        try:
+            site = load_config(settings.config)
+        except ConfigError as exc:
+            problem = str(exc)
+        else:
+            for code in sorted({r.item for r in rows if r.dismissed}):
+                suggestions += suggest(db, site, code)
+    visible = principal.visible_branches
+    context = {
+        "suggestions": [s for s in suggestions if visible is None or s.branch in visible],
+        "config_problem": problem,
+        "principal": principal,
+        "rows": [
+            {
+                "row": r,
+                "precision": precision_text(r),
+                "reasons": reasons_text(r),
+            }
+            for r in rows
+        ],
+    }
+    return _render(request, "quality.html", context)

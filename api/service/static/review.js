@@ -1,5 +1,5 @@
 // Keyboard review: j/k move through the queue, c confirms, d dismisses (1-4 or typed reason),
-// r replays the clip, Enter opens the event page. A decision is one POST that answers with
+// r replays the clip, z enlarges the still (Esc closes it), Enter opens the event page. A decision is one POST that answers with
 // the panel of the next event, swapped in place. Licensed AGPL-3.0-or-later.
 (function () {
   "use strict";
@@ -97,6 +97,11 @@
     if (video) { video.currentTime = 0; video.play(); }
   }
 
+  function enlarge() {
+    var view = document.getElementById("still-view");
+    if (view && !view.open) { view.showModal(); }
+  }
+
   document.addEventListener("click", function (ev) {
     var row = ev.target.closest("#event-list tbody tr");
     if (row) { load(row); return; }
@@ -106,11 +111,14 @@
     var action = button.dataset.action;
     if (action === "dismiss-open") { var box = dismissBox(); if (box) { box.hidden = false; } }
     else if (action === "replay") { replay(); }
+    else if (action === "enlarge") { enlarge(); }
     else { decide(action); }
   });
 
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
+    var view = document.getElementById("still-view");
+    if (view && view.open) { return; }  // the dialog closes itself on Esc
     var box = dismissBox();
     var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(ev.target.tagName);
     if (box && !box.hidden) {
@@ -131,6 +139,7 @@
       case "c": decide("confirm"); break;
       case "d": if (box) { box.hidden = false; } break;
       case "r": replay(); break;
+      case "z": enlarge(); break;
       case "Enter": if (panel() && panel().dataset.detailUrl && !stay) { window.location = panel().dataset.detailUrl; } break;
       default: handled = false;
     }

@@ -148,6 +148,8 @@ def _fails(result: Result, message: str) -> None:
         (["--since", "2026-11-22T09:00"], "different time zones"),
         (["--since", "yesterday", "--branch", "b1"], "--since 'yesterday' is not an ISO 8601"),
         (["--branch", "b9"], "no branch 'b9' in the database (branches: b1, b2)"),
+        (["--camera", "nosuch"], "no camera 'nosuch' in the database (cameras: "),
+        (["--branch", "b2", "--camera", "cam2"], "no camera 'cam2' in the database"),
     ],
 )
 def test_bad_filters(stored_url: str, args: list[str], message: str) -> None:

@@ -13,9 +13,10 @@ k1      CLUTTER_CUSTOMER_VIEW       c1      pending    preview only: 0 points, 1
 l1      LOBBY_MANAGER_ABSENT        c1      dismissed  never
 ======  ==========================  ======  =========  =====================================
 
-Confirmed totals: 3 points, 600 元, score 97. Branch ``b2`` has one confirmed GUARD_POSTURE
-(score 99), so ``b1`` ranks 2nd of 2. ``b1`` also has one confirmed STAFF_PHONE_USE on
-2026-11-13 (another item: no repeat), for trends over days and weeks.
+The confirmed events were confirmed by 张三 (``zhangsan``); ``g1`` was relabelled by 李四 (``lisi``)
+before 张三 confirmed it. Confirmed totals: 3 points, 600 元, score 97. Branch ``b2`` has one
+confirmed GUARD_POSTURE (score 99), so ``b1`` ranks 2nd of 2. ``b1`` also has one confirmed
+STAFF_PHONE_USE on 2026-11-13 (another item: no repeat), for trends over days and weeks.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from api.db.models import Branch, Camera, EventRecord
+from api.db.auth_models import User
+from api.db.models import Branch, Camera, EventRecord, Review
 from api.db.session import make_engine, session_scope, upgrade
 from api.store import Store
 from rules.types import Event, EventStatus
@@ -165,7 +167,7 @@ def seed_store(url: str, media: Path) -> Seeded:
             ]
         )
         store = Store(session)
-        status_of: dict[str, EventStatus] = {}
+        status_of: dict[str, tuple[str, EventStatus]] = {}
         for name, branch, item, camera, start, minutes, status, box in SPECS:
             event = Event(
                 item=item,
@@ -185,16 +187,40 @@ def seed_store(url: str, media: Path) -> Seeded:
             if box is not None:
                 path = media / name / "still.jpg"
                 photo = "zidane.jpg" if camera == "c2" else "bus.jpg"
-                sha = make_still(path, photo, f"{item} {camera} {start:%H:%M:%S}", box)
+                stamp = (start + timedelta(minutes=1)).astimezone(TZ)
+                sha = make_still(path, photo, f"{item} {camera} {stamp:%H:%M:%S}", box)
                 evidence = {"still": str(path), "still_sha256": sha}
                 stills[name] = path
             store.add_events(
                 [event], "yolo11n-pose@test", None, None, evidence={event.key: evidence}
             )
-            status_of[event.key] = status
-        for key, status in status_of.items():
+            status_of[event.key] = (name, status)
+        session.add_all(
+            [
+                User(username=u, display_name=n, password_hash="-", role="supervisor")
+                for u, n in (("zhangsan", "张三"), ("lisi", "李四"))
+            ]
+        )
+        for key, (name, status) in status_of.items():
             session.execute(
                 update(EventRecord).where(EventRecord.key == key).values(status=status.value)
             )
+            event_id = session.scalars(select(EventRecord.id).where(EventRecord.key == key)).one()
+            decisions = [("lisi", "relabel", "pending")] if name == "g1" else []
+            if status is not EventStatus.PENDING:
+                action = "confirm" if status is EventStatus.CONFIRMED else "dismiss"
+                decisions.append(("zhangsan", action, status.value))
+            before = "pending"
+            for reviewer, action, after in decisions:
+                session.add(
+                    Review(
+                        event_id=event_id,
+                        reviewer=reviewer,
+                        action=action,
+                        before_status=before,
+                        after_status=after,
+                    )
+                )
+                before = after
     engine.dispose()
     return Seeded(url=url, stills=stills)

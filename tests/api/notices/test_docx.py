@@ -40,7 +40,7 @@ def test_docx_totals_match_the_pdf(final_notice: Rendered) -> None:
     _, tables, _ = _read(final_notice)
     totals = dict((row[0], row[1]) for row in tables[2])
     assert totals["本期得分"] == "97" and totals["扣分合计"] == "3"
-    assert totals["考核金额合计(元)"] == "600.00"
+    assert totals["考核金额合计（元）"] == "600.00"
     assert totals["本期排名"] == "第2名（共2个网点）"
     items = {row[0]: row for row in tables[1][1:]}
     assert items["员工睡觉"][2:6] == ["2", "0", "2", "400.00"]

@@ -11,7 +11,13 @@ from sqlalchemy import select
 
 from api.db.models import Notice
 from api.db.session import make_engine, session_scope
-from api.notices import NoticeFilesExist, NoticeFormat, generate_notice, write_demo_notice
+from api.notices import (
+    NoticeFilesExist,
+    NoticeFormat,
+    NoticePolicy,
+    generate_notice,
+    write_demo_notice,
+)
 from tests.api.notices.conftest import ISSUED, pdf_pages
 from tests.api.notices.seed import DAY
 
@@ -56,10 +62,11 @@ def test_existing_files_are_never_overwritten(store_url: str, tmp_path: Path) ->
     assert stale.read_bytes() == b"older notice"
 
 
-def test_demo_notice_is_a_labelled_preview(store_url: str, tmp_path: Path) -> None:
-    paths = write_demo_notice(store_url, tmp_path, "b1", DAY, issuer="示例银行")
+def test_demo_notice_lists_confirmed_events(store_url: str, tmp_path: Path) -> None:
+    policy = NoticePolicy(issuer="示例银行", cc=["示例银行个人金融部"])
+    paths = write_demo_notice(store_url, tmp_path, "b1", DAY, policy=policy)
     assert [p.suffix for p in paths] == [".docx", ".pdf"]
     assert all(p.is_file() and p.is_relative_to(tmp_path / "notices") for p in paths)
-    pages = pdf_pages(paths[1])
-    assert all("预览（含待审核事件）" in re.sub(r"\s+", "", page) for page in pages)
-    assert "示例银行" in pages[0]
+    text = re.sub(r"\s+", "", "".join(pdf_pages(paths[1])))
+    assert "预览" not in text and "待审核" not in text
+    assert "示例银行" in text and "抄送：示例银行个人金融部。" in text

@@ -49,10 +49,18 @@ def test_final_notice_lists_confirmed_events_with_totals(final_notice: Rendered)
     assert text.count("员工睡觉") >= 2 and "保安坐姿不端正" in text
     assert "2号机柜台" in text and "1号机营业大厅" in text
     assert "11-2009:41:05" in text  # local time (Asia/Shanghai), not UTC
+    # 问题描述 says what was seen: when, how long, who, how many times this period.
+    assert "09:41:05至09:45:05（持续4分钟）" in text and "柜员#3" in text
+    assert "本期该项第1次（共2次）" in text and "本期该项第2次（共2次）" in text
+    # 检查人 is who confirmed the findings, 复核人 who else reviewed them.
+    assert "检查人：张三" in text and "复核人：李四" in text
+    # Captions give the time stamped on the still (the evidence moment, not the start).
+    assert "图1第1项员工睡觉2号机柜台2026-11-2009:42:05" in text
     assert "合计3项" in text and "600.00" in text
     assert "本期得分97" in text and "扣分合计3" in text
     assert "第2名（共2个网点）" in text
-    assert "员工营业期间低头趴桌或垂头" in text  # description from the standard
+    assert "扣100元" not in text and "考核100" not in text  # 标准要求 without penalties
+    assert "," not in text  # full-width punctuation in Chinese text
     assert "由运营主管负责" in text and "2026年11月26日前完成整改" in text
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.db.auth_models import AuditLog
 from api.db.models import EventRecord, Review
-from api.service.labels import detail_value
+from api.labels import detail_value
 from tests.api.service.conftest import login
 from tests.api.service.seed import Seeded
 
@@ -138,7 +138,7 @@ def test_relabel_from_the_page(client: TestClient, store: Seeded) -> None:
         headers={"X-CSRF-Token": csrf},
     )
     assert response.status_code == 200
-    assert "员工睡岗" in response.text and "改判检查项" in response.text
+    assert "员工睡觉" in response.text and "改判检查项" in response.text
     assert client.get(f"/api/events/{event_id}").json()["item"] == "STAFF_SLEEPING"
     missing_reason = client.post(
         f"/review/{event_id}",
@@ -151,7 +151,7 @@ def test_relabel_from_the_page(client: TestClient, store: Seeded) -> None:
 def test_queue_page_reads_in_chinese(client: TestClient, store: Seeded) -> None:
     login(client, "sup1")
     page = client.get("/review").text
-    for text in ("复核队列", "保安坐姿不端", "待复核", "确认违规", "排除原因", "城东支行"):
+    for text in ("复核队列", "保安坐姿不端正", "待复核", "确认违规", "排除原因", "城东支行"):
         assert text in page
     detail = client.get(f"/events/{store.own[0]}").text
     for text in (
@@ -246,8 +246,56 @@ def test_overview_counts_and_scores(client: TestClient, store: Seeded) -> None:
     assert (branches["b2"]["score"], branches["b2"]["rank"]) == (100, 1)
     assert client.get("/api/branches", params={"period": "2026-13"}).status_code == 422
     page = client.get("/", params={"period": "2026-11"}).text
-    assert "城东支行" in page and "进入复核" in page and "2026-11 得分" in page
+    assert "城东支行" in page and "进入复核" in page and "考核金额（元）" in page
     assert "无法计算得分" in client.get("/", params={"period": "2026-99"}).text
+
+
+def test_overview_opens_on_the_latest_period_with_data(client: TestClient, store: Seeded) -> None:
+    """Not the running month (which may hold nothing yet): the month of the newest event;
+    its counts, money and deductions per item follow the period shown."""
+    csrf = login(client, "admin")
+    client.post(
+        f"/api/events/{store.own[0]}/review",
+        json={"action": "confirm"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    body = client.get("/api/branches").json()
+    assert body["period"] == "2026-11"
+    b1 = next(b for b in body["data"] if b["id"] == "b1")
+    assert (b1["pending"], b1["confirmed"], b1["money"]) == (2, 1, 200.0)
+    before = client.get("/api/branches", params={"period": "2026-10"}).json()
+    b1 = next(b for b in before["data"] if b["id"] == "b1")
+    assert (b1["pending"], b1["confirmed"], b1["money"]) == (0, 0, 0.0)
+    page = client.get("/").text
+    assert '概览 <span class="muted">2026-11</span>' in page
+    assert "保安坐姿不端正 1次 −1分 200元" in page  # deductions per item
+    assert "<polyline points=" in page  # the score trend
+    assert "/branches/b1/scorecard?period=2026-11" in page
+    assert "/branches/b1/heat/c1.png?period=2026-11" in page
+
+
+def test_scorecard_page_and_heat_map(client: TestClient, store: Seeded) -> None:
+    csrf = login(client, "admin")
+    client.post(
+        f"/api/events/{store.own[0]}/review",
+        json={"action": "confirm"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    page = client.get("/branches/b1/scorecard", params={"period": "2026-11"})
+    assert page.status_code == 200
+    assert "城东支行 评分卡" in page.text and "扣分明细" in page.text
+    assert "保安坐姿不端正" in page.text and "200.00" in page.text
+    heat = client.get("/branches/b1/heat/c1.png", params={"period": "2026-11"})
+    assert heat.status_code == 200 and heat.content.startswith(b"\x89PNG")
+    assert client.get("/branches/b1/heat/c1.png", params={"period": "2026-10"}).status_code == 404
+    assert client.get("/branches/nosuch/scorecard").status_code == 404
+
+
+def test_branch_account_sees_only_its_own_scorecard(client: TestClient) -> None:
+    login(client, "br1")
+    assert client.get("/branches/b1/scorecard").status_code == 200
+    assert client.get("/branches/b2/scorecard").status_code == 404
+    assert client.get("/branches/b2/heat/c1.png", params={"period": "2026-11"}).status_code == 404
 
 
 def test_openapi_schema_is_public_and_typed(client: TestClient) -> None:

@@ -38,6 +38,26 @@ def test_second_customer_inside_the_line_is_crowding() -> None:
     assert zone == "w1" and abs(start - 300) <= 2 and abs(end - 400) <= 2 and peak == 3
 
 
+def test_crowding_names_the_customers_at_its_peak() -> None:
+    """柜台前客户围拢: the finding says who crowded the window (人员与角色), not only how many."""
+    scene = Scene(
+        zones=COUNTER_ZONES,
+        duration_s=1800,
+        people=[
+            Person(1, C, 0, 1800, ("w1",)),
+            Person(2, C, 300, 400, ("w1",)),
+            Person(3, Role.UNKNOWN, 330, 380, ("w1",)),
+            Person(4, C, 0, 1800, ("w2",)),
+        ],
+    )
+    (event,) = counter_crowding(make_timeline(scene), make_context(scene), CounterCrowdingParams())
+    assert sorted(zip(event.track_ids, event.roles, strict=True)) == [
+        (1, "customer"),
+        (2, "customer"),
+        (3, "unknown"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("people", "params", "expected"),
     [

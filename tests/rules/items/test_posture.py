@@ -12,10 +12,12 @@ from rules.items.posture import (
     GuardPostureParams,
     PostureParams,
     StaffPhoneParams,
+    StaffReadingParams,
     StaffSleepingParams,
     guard_posture,
     staff_phone_use,
     staff_posture,
+    staff_reading,
     staff_sleeping,
 )
 from rules.registry import RuleContext, RuleParams
@@ -109,6 +111,18 @@ def test_staff_posture_reports_arms_crossed() -> None:
             StaffPhoneParams(),
             (Posture.LOOKING_AT_PHONE,),
             Role.CUSTOMER,
+            (0, 600),
+            0,
+        ),
+        # 看报纸杂志
+        (staff_reading, StaffReadingParams(), (Posture.READING,), Role.TELLER, (0, 90), 1),
+        (staff_reading, StaffReadingParams(), (Posture.READING,), Role.TELLER, (0, 40), 0),
+        (staff_reading, StaffReadingParams(), (Posture.READING,), Role.CUSTOMER, (0, 600), 0),
+        (
+            staff_reading,
+            StaffReadingParams(),
+            (Posture.LOOKING_AT_PHONE,),
+            Role.TELLER,
             (0, 600),
             0,
         ),

@@ -1,4 +1,7 @@
-"""Simplified Chinese names shown in the UI for codes stored in the database."""
+"""Simplified Chinese names shown in the UI for codes stored in the database.
+
+Inspection item names are not here: they come from the standard (:func:`rules.standard.item_name`).
+"""
 
 from __future__ import annotations
 
@@ -6,25 +9,6 @@ import logging
 
 logger = logging.getLogger(__name__)
 
-ITEM_NAMES = {
-    "CLUTTER_CUSTOMER_VIEW": "客户视线内杂物",
-    "SELF_SERVICE_LITTER": "自助区域垃圾",
-    "LOBBY_MANAGER_ABSENT": "大堂经理不在岗",
-    "LOBBY_MANAGER_NOT_PATROLLING": "大堂经理未巡视",
-    "GUARD_POSTURE": "保安坐姿不端",
-    "GUARD_NOT_PATROLLING": "保安未巡视",
-    "STAFF_PHONE_USE": "员工使用手机",
-    "STAFF_POSTURE": "员工站姿坐姿不规范",
-    "STAFF_SLEEPING": "员工睡岗",
-    "STAFF_READING": "员工看报刊",
-    "COUNTER_CROWDING": "柜台前客户围拢",
-    "RAISE_HAND_AFTER_CALL": "叫号后未举手示意",
-    "WINDOW_UNATTENDED": "窗口无人值守",
-    "MORNING_MEETING": "晨会",
-    "UNIFORM": "着装不规范",
-    "SCREENS_OFF": "多媒体屏幕未开启",
-    "MISSING_FOOTAGE": "录像缺失",
-}
 STATUS_NAMES = {"pending": "待复核", "confirmed": "已确认", "dismissed": "已排除"}
 ROLE_NAMES = {
     "customer": "客户",
@@ -127,6 +111,9 @@ def detail_value(key: str, value: object) -> str:
     return str(value)
 
 
-def item_name(code: str) -> str:
-    """Chinese name of an inspection item, or the code itself if unknown."""
-    return ITEM_NAMES.get(code, code)
+EVIDENCE_PROBLEMS = {
+    "source_missing": "源录像文件已不存在",
+    "source_unreadable": "源录像无法读取",
+    "no_frames": "源录像在该时段没有画面（文件不完整或损坏）",
+}
+"""Why an event's still or clip could not be made (:class:`api.scan.evidence.EvidenceProblem`)."""
