@@ -191,6 +191,11 @@ def _validation_problems(exc: ValidationError) -> list[Problem]:
     ]
 
 
+def _format_validation(source: str, root: yaml.Node | None, raw: Any, exc: ValidationError) -> str:
+    """One line per validation error, ``file:line: where: what``."""
+    return _format_problems(source, root, raw, _validation_problems(exc))
+
+
 def _rule_problems(raw: dict[str, Any]) -> list[Problem]:
     """Problems of the ``rules`` section, checked on the raw document so that they are reported
     together with any structural problem elsewhere."""

@@ -84,6 +84,8 @@ BASE: dict[str, tuple[str, ...]] = {
     "users enable": ("alice",),
     "users token": ("alice",),
     "doctor": (),
+    "eval": ("{tmp}/labels.yaml",),
+    "rules quality": ("-c", "{config}"),
 }
 
 # Error paths particular to one command.
@@ -138,6 +140,11 @@ SPECIFIC: dict[str, list[Case]] = {
     "users enable": [Case(("nobody", "--db", "{okdb}"), "nobody")],
     "users token": [Case(("nobody", "--db", "{okdb}"), "nobody")],
     "doctor": [],
+    "eval": [
+        Case(("{tmp}/labels.yaml",), "labels.yaml"),
+        Case(("{file}",), "afile"),
+    ],
+    "rules quality": [],
 }
 
 
@@ -153,7 +160,7 @@ def generic_cases(path: str) -> list[Case]:
             Case((*base, "--db", UNREACHABLE_PG), "127.0.0.1", status),
             Case((*base, "--db", "sqlite:///{file}/sub/x.db"), "{file}", status),
         ]
-    if "--config" in options:
+    if "--config" in options and "-c" in base:
         swap = list(base)
         at = swap.index("-c") + 1
         for config, says in (("{tmp}/none.yaml", "none.yaml"), ("{typo}", "line")):
