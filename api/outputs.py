@@ -12,6 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def complete_file(path: Path) -> Iterator[Path]:
     """A temporary file name beside ``path``, renamed to ``path`` when the block ends.
@@ -28,6 +34,7 @@ def complete_file(path: Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; outputs are not
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -44,6 +51,7 @@ def complete_folder(path: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are not
         if path.is_dir():
             path.rmdir()  # empty: a folder with files is an error (OSError)
         os.replace(tmp, path)

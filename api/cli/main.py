@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from api import logs
@@ -284,7 +285,8 @@ def doctor(db: DbOption = None) -> None:
     out = Console(soft_wrap=True)
     for f in findings:
         out.print(
-            f"[{colour[f.status]}]{f.status.value:>8}[/] {f.area:<9} {f.name}: {f.detail}",
+            f"[{colour[f.status]}]{f.status.value:>8}[/] {f.area:<9} "
+            f"{escape(f.name)}: {escape(f.detail)}",
             highlight=False,
         )
     missing = [f.name for f in findings if f.status is Status.MISSING]

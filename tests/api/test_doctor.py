@@ -53,3 +53,10 @@ def test_missing_pieces_exit_1_with_a_line_each(monkeypatch: pytest.MonkeyPatch)
     assert any("missing" in line and "noto-sans-cjk-regular" in line for line in lines)
     assert any("missing" in line and "invalid database URL 'notaurl'" in line for line in lines)
     assert lines[-1].startswith("missing: noto-sans-cjk-regular, noto-sans-cjk-bold, notaurl")
+
+
+def test_install_hints_are_printed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = api.doctor._version
+    monkeypatch.setattr(api.doctor, "_version", lambda d: None if d == "ray" else real(d))
+    result = CliRunner().invoke(app, ["doctor"])
+    assert "pip install 'branchwatch[ray]'" in result.stdout

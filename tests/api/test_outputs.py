@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from api.outputs import complete_file, complete_folder
+from api.outputs import _umask, complete_file, complete_folder
 
 
 def test_a_file_appears_only_when_its_block_completes(tmp_path: Path) -> None:
@@ -15,6 +15,7 @@ def test_a_file_appears_only_when_its_block_completes(tmp_path: Path) -> None:
         tmp.write_bytes(b"%PDF-1.4")
         assert not target.exists() and tmp.parent == target.parent
     assert target.read_bytes() == b"%PDF-1.4"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()  # as open() would have made it
     assert [p.name for p in target.parent.iterdir()] == ["notice.pdf"]
 
 
