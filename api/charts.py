@@ -2,12 +2,16 @@
 per-camera heat map of where violations happen, drawn over the camera's still.
 
 Every function takes typed data and a target path and returns the path; nothing here reads the
-store (see :mod:`api.reports`). Text is set in Noto Sans CJK SC (Debian ``fonts-noto-cjk``).
+store (see :mod:`api.reports`). Text is set in Noto Sans CJK SC, the font file of
+:func:`vision.fonts.locate_font` registered with matplotlib by path (never looked up in
+matplotlib's font cache); a character the font lacks fails the chart (:class:`ChartError`)
+instead of drawing a box.
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,13 +21,15 @@ import cv2
 import matplotlib
 import numpy as np
 import numpy.typing as npt
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from scipy.ndimage import gaussian_filter
 
+from vision.fonts import locate_font
+
 logger = logging.getLogger(__name__)
 
-CJK_FAMILY = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "DejaVu Sans"]
 DPI = 110
 HEAT_GRID = (90, 160)
 """Rows and columns of the heat map's grid (16:9, like the cameras)."""
@@ -82,13 +88,45 @@ class CameraHeat:
     camera: str = ""
 
 
+class ChartError(RuntimeError):
+    """A chart cannot be drawn as it should be (a character its font lacks)."""
+
+
+_registered: set[str] = set()
+"""Font files added to matplotlib's font manager by this process."""
+
+
+def chart_family() -> str:
+    """Add the CJK font file to matplotlib by path (once per process); its SC face's family.
+
+    Raises:
+        vision.fonts.FontMissing: No verified Noto Sans CJK file is installed.
+    """
+    face = locate_font()
+    if str(face.path) not in _registered:
+        font_manager.fontManager.addfont(face.path)  # every face of the collection
+        _registered.add(str(face.path))
+    return face.face
+
+
 @contextmanager
 def cjk_style() -> Iterator[None]:
-    """Matplotlib settings for Chinese text."""
-    with matplotlib.rc_context(
-        {"font.family": "sans-serif", "font.sans-serif": CJK_FAMILY, "axes.unicode_minus": False}
+    """Matplotlib settings for Chinese text; a glyph missing from the font is an error.
+
+    Raises:
+        ChartError: Some text drawn inside has a character the font lacks.
+        vision.fonts.FontMissing: No verified Noto Sans CJK file is installed.
+    """
+    family = chart_family()
+    with (
+        warnings.catch_warnings(),
+        matplotlib.rc_context({"font.family": [family], "axes.unicode_minus": False}),
     ):
-        yield
+        warnings.filterwarnings("error", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        try:
+            yield
+        except UserWarning as exc:
+            raise ChartError(f"chart text cannot be set in {family}: {exc}") from exc
 
 
 def _save(fig: Figure, path: Path) -> Path:

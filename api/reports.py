@@ -36,6 +36,7 @@ from api.notices.fonts import CjkFonts
 from api.notices.lifecycle import overdue_counts
 from api.notices.model import PREVIEW_BANNER, period_text, verified_still
 from api.notices.pdf import MARGIN, WIDTH, PdfStyles, grid_table, page_decorator
+from api.outputs import complete_file
 from api.scorecards import scheme_period, scored_event
 from api.store import EventFilter, Store
 from rules.periods import DEFAULT_STAGES, Period, parse_period
@@ -303,16 +304,16 @@ def write_report(data: ReportData, path: Path, issued: date | None = None) -> Pa
     footer = f"{TITLE} {data.period.label}"
     decorate = page_decorator(fonts, footer, data.preview)
     fonts.register()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc = SimpleDocTemplate(
-        str(path),
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
-        title=f"{TITLE} {data.period.label}",
-    )
-    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    with complete_file(path) as tmp:
+        doc = SimpleDocTemplate(
+            str(tmp),
+            pagesize=A4,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=16 * mm,
+            bottomMargin=18 * mm,
+            title=f"{TITLE} {data.period.label}",
+        )
+        doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     logger.info("wrote %s (%d branches, %d heat maps)", path, len(data.cards), len(heats))
     return path

@@ -139,6 +139,17 @@ def registered() -> dict[str, Rule[Any]]:
     return dict(_REGISTRY)
 
 
+class RuleSettingsError(ValueError):
+    """Rule settings name unknown items or invalid parameters; ``problems`` holds each one as
+    (location under ``rules``, message), all of them, not only the first."""
+
+    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__(
+            "; ".join(f"rules.{'.'.join(str(p) for p in loc)}: {msg}" for loc, msg in problems)
+        )
+        self.problems = problems
+
+
 RuleSettings = Mapping[str, Mapping[str, Any]]
 """Per-item rule settings as written in the config: ``{item: {parameter: value}}``."""
 
@@ -156,19 +167,34 @@ def merge_rule_settings(*layers: RuleSettings) -> dict[str, dict[str, Any]]:
 def validate_rule_settings(settings: RuleSettings) -> dict[str, RuleParams]:
     """Validate per-item settings from the config into each rule's parameter model.
 
-    Items not mentioned get their defaults. Raises ``ValueError`` naming the item and field.
+    Items not mentioned get their defaults.
+
+    Raises:
+        RuleSettingsError: Every unknown item and invalid field, each with its location.
     """
     rules = registered()
-    unknown = sorted(set(settings) - set(rules))
-    if unknown:
-        raise ValueError(f"unknown inspection item(s) {unknown}; known: {sorted(rules)}")
+    problems: list[tuple[tuple[str | int, ...], str]] = [
+        ((code,), f"unknown inspection item; known: {', '.join(sorted(rules))}")
+        for code in sorted(set(settings) - set(rules))
+    ]
     out: dict[str, RuleParams] = {}
     for code, rule in rules.items():
+        given = settings.get(code, {})
+        if not isinstance(given, Mapping):
+            problems.append(((code,), "must be a mapping of parameters"))
+            continue
         try:
-            out[code] = rule.params.model_validate(dict(settings.get(code, {})))
+            out[code] = rule.params.model_validate(dict(given))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
-            raise ValueError(f"rules.{code}: {problems}") from exc
+            problems += [
+                (
+                    (code, *err["loc"]),
+                    "unknown parameter; check its spelling"
+                    if err["type"] == "extra_forbidden"
+                    else err["msg"],
+                )
+                for err in exc.errors()
+            ]
+    if problems:
+        raise RuleSettingsError(problems)
     return out

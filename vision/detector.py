@@ -9,6 +9,7 @@ torch: the model is exported once (in a child process) and pre/post-processing i
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,30 @@ logger = logging.getLogger(__name__)
 
 class DetectorError(ValueError):
     """A detector was configured with a weight or classes that do not fit it."""
+
+
+RUNTIME_EXTRAS = {
+    ExportFormat.ONNX: ("onnxruntime", None),
+    ExportFormat.OPENVINO: ("openvino", "openvino"),
+}
+"""Package each exported backend runs on, and the branchwatch extra that installs it (``None``:
+part of the default install)."""
+
+
+def require_runtime(fmt: ExportFormat) -> None:
+    """Fail with what to install when the runtime of backend ``fmt`` is missing.
+
+    Raises:
+        DetectorError: The runtime package is not installed.
+    """
+    package, extra = RUNTIME_EXTRAS[fmt]
+    if importlib.util.find_spec(package) is not None:
+        return
+    how = f"pip install 'branchwatch[{extra}]'" if extra else "reinstall branchwatch"
+    raise DetectorError(
+        f"detector.backend {fmt.value} needs {package}, which is not installed: {how}, "
+        "or set detector.backend: onnx"
+    )
 
 
 class _FrameInference(Protocol):
@@ -101,6 +126,7 @@ class _YoloDetector:
             )
         else:
             fmt = ExportFormat(config.backend.value)
+            require_runtime(fmt)
             model = exported_model(self.weights, fmt)
             runner: Runner = (
                 OnnxRunner(model, self.threads)

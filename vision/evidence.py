@@ -13,16 +13,10 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
+from vision.fonts import FontMissing, locate_font
 from vision.private import private_folder, publish_private
 
 logger = logging.getLogger(__name__)
-
-CJK_FONTS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
-"""Fonts tried for Chinese labels (Debian ``fonts-noto-cjk``)."""
 
 ZONE_COLOUR = (255, 200, 0)
 PERSON_COLOUR = (80, 220, 80)
@@ -42,11 +36,13 @@ class Overlay:
 
 @lru_cache(maxsize=4)
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for path in CJK_FONTS:
-        if Path(path).exists():
-            return ImageFont.truetype(path, size)
-    logger.warning("no CJK font found (install fonts-noto-cjk); labels may not render Chinese")
-    return ImageFont.load_default()
+    """The SC face of Noto Sans CJK at ``size`` pixels (Pillow's own font if it is missing)."""
+    try:
+        face = locate_font()
+    except FontMissing as exc:
+        logger.warning("evidence captions will not show Chinese: %s", exc)
+        return ImageFont.load_default()
+    return ImageFont.truetype(str(face.path), size, index=face.index)
 
 
 def draw_overlay(image: npt.NDArray[np.uint8], overlay: Overlay) -> npt.NDArray[np.uint8]:

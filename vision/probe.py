@@ -127,10 +127,34 @@ def open_video(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="replace")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        hint = ""
-        if path.suffix.lower() in {".mp4", ".mov", ".m4v"}:
-            hint = "; an MP4 cut short before its index (moov) was written cannot be read"
-        raise VideoError(path, f"cannot open as video ({exc}){hint}") from exc
+        raise VideoError(path, _unopenable(path, exc)) from exc
+
+
+ISO_BOX_TYPES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"})
+"""Top-level box types an MP4/MOV file starts with (its bytes 4–8)."""
+
+
+def _unopenable(path: Path, exc: Exception) -> str:
+    """Why FFmpeg could not open ``path``: not a video at all, or a damaged one."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError as read_exc:
+        return f"cannot be read ({read_exc.strerror})"
+    if not head:
+        return "not a video file: it is empty (0 bytes); export it again"
+    is_iso = head[4:8] in ISO_BOX_TYPES
+    if path.suffix.lower() in {".mp4", ".mov", ".m4v"} and is_iso:
+        return (
+            f"cannot open as video ({exc}); an MP4 cut short before its index (moov) was "
+            "written cannot be read: export it again"
+        )
+    if path.suffix.lower() in {".mp4", ".mov", ".m4v"} or isinstance(exc, av.InvalidDataError):
+        return (
+            f"not a video file: FFmpeg does not recognise its content (it starts with "
+            f"{head[:8]!r}); check that this is a DVR export"
+        )
+    return f"cannot open as video ({exc})"
 
 
 def video_stream(container: av.container.InputContainer, path: Path) -> VideoStream:

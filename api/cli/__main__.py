@@ -1,5 +1,5 @@
 """``python -m api.cli`` runs the ``branchwatch`` command line."""
 
-from api.cli.main import app
+from api.cli.main import main
 
-app(prog_name="branchwatch")
+main()

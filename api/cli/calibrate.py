@@ -23,6 +23,7 @@ from api.cli.common import (
     ConfigOption,
     StillError,
     console,
+    ensure_port_free,
     fail,
     load_site,
     pick_branch,
@@ -76,6 +77,8 @@ def calibrate(
         raise fail("--click and --role go together")
     if role is not None and role not in STAFF_ROLES:
         raise fail(f"--role must be teller, lobby_manager or guard, not {role!r}")
+    if click is None:
+        ensure_port_free("127.0.0.1", port)
     site = load_site(config)
     branch_cfg = pick_branch(site, branch)
     camera_cfg = pick_camera(branch_cfg, camera)

@@ -3,6 +3,7 @@ that name what exists, and reading a still from an image or a video export."""
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -26,7 +27,7 @@ EXIT_USAGE = 2
 _ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 """Stand-in wall clock of a video's first frame (read_frame_at takes times, not offsets)."""
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Configuration file.")]
 BranchOption = Annotated[
@@ -42,6 +43,19 @@ def fail(message: str) -> typer.Exit:
     """Print ``message`` as an error; the caller raises the returned exit (status 2)."""
     console.print(f"[red]{message}[/red]", highlight=False)
     return typer.Exit(EXIT_USAGE)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Exit naming the port when something already listens on it (before any slow start-up)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe_socket:
+        probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe_socket.bind((host, port))
+        except OSError as exc:
+            raise fail(
+                f"cannot listen on {host}:{port}: {exc.strerror}; stop the program that uses "
+                "it or choose another --port"
+            ) from exc
 
 
 def load_site(config: Path) -> SiteConfig:

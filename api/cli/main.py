@@ -12,8 +12,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
+from api import logs
+from api.cli import errors
 from api.cli.calibrate import calibrate
 from api.cli.eval import eval_command
 from api.cli.events import events_app
@@ -50,7 +53,7 @@ app.command()(serve)
 app.command()(notices)
 app.command()(report)
 app.command(name="eval")(eval_command)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -63,14 +66,17 @@ DbOption = Annotated[
 
 
 def log_handler(target: Console) -> RichHandler:
-    """A log handler writing to ``target`` with ISO 8601 local times."""
-    return RichHandler(
+    """A log handler writing to ``target`` with ISO 8601 local times, without tracebacks
+    (they go to the log file; ``--debug`` shows them)."""
+    handler = RichHandler(
         console=target,
         show_path=False,
         rich_tracebacks=False,
         log_time_format="%Y-%m-%dT%H:%M:%S%z",
         omit_repeated_times=False,
     )
+    handler.addFilter(logs.NoTraceback())
+    return handler
 
 
 def _print_version(value: bool) -> None:
@@ -86,6 +92,9 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Print the traceback of an error on the terminal too.")
+    ] = False,
     show_version: Annotated[
         bool,
         typer.Option(
@@ -93,10 +102,12 @@ def _main(
         ),
     ] = False,
 ) -> None:
+    logs.set_debug(debug)
+    terminal = log_handler(console)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[log_handler(console)],
+        handlers=[logs.LogFileHandler(), terminal],
     )
     for noisy in ("ultralytics", "alembic", "matplotlib", "PIL", "numexpr", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -258,7 +269,36 @@ def split_log_streams(out: Console) -> None:
     problems = log_handler(console)
     problems.setLevel(logging.WARNING)
     for handler in list(root.handlers):
-        root.removeHandler(handler)
+        if not isinstance(handler, logs.LogFileHandler):
+            root.removeHandler(handler)
     root.addHandler(info)
     root.addHandler(problems)
     root.setLevel(level)
+
+
+@app.command()
+def doctor(db: DbOption = None) -> None:
+    """Show what is installed and usable: backends, CUDA, weights, fonts, video, database, Ray.
+
+    Exits 1 when a piece the default install needs is missing.
+    """
+    from api.doctor import Status, examine
+
+    findings = examine(db)
+    colour = {Status.OK: "green", Status.MISSING: "red", Status.OPTIONAL: "yellow"}
+    out = Console(soft_wrap=True)
+    for f in findings:
+        out.print(
+            f"[{colour[f.status]}]{f.status.value:>8}[/] {f.area:<9} "
+            f"{escape(f.name)}: {escape(f.detail)}",
+            highlight=False,
+        )
+    missing = [f.name for f in findings if f.status is Status.MISSING]
+    if missing:
+        out.print(f"[red]missing: {', '.join(missing)}[/red]", highlight=False)
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """The ``branchwatch`` command: the app, with every escaped error as one line (exit 2)."""
+    errors.run(app)

@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from api.auth import AuditAction, cli_origin, record_audit
+from api.charts import ChartError
 from api.db.models import Branch
 from api.db.session import (
     SchemaError,
@@ -24,10 +25,10 @@ from api.db.session import (
     session_scope,
 )
 from api.notices import NoticeError, PolicyError, generate_notice, load_policy
-from api.notices.fonts import FontMissing
 from api.reports import report_data, write_report
 from rules.periods import PeriodError
 from rules.standard import DEFAULT_SCHEME, StandardError
+from vision.fonts import FontMissing
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ USAGE_ERRORS = (
     NoticeError,
     PolicyError,
     FontMissing,
+    ChartError,
 )
 
 

@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from api.cli.common import ensure_port_free
 from api.db.session import SchemaError, StoreURLError, check_schema, make_engine
 from api.service.settings import DEFAULT_SECRET, DEFAULT_SECRET_WARNING, Settings, get_settings
 
@@ -46,6 +47,7 @@ def serve(
 
     from api.service.app import create_app
 
+    ensure_port_free(host, port)
     settings = serve_settings(db)
     if (
         settings.environment == "development"

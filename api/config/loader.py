@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from api.config.site import CONFIG_VERSION, SiteConfig
-from rules.registry import validate_rule_settings
+from rules.registry import RuleSettingsError, validate_rule_settings
 from vision.config import ZoneKind
 
 logger = logging.getLogger(__name__)
@@ -131,11 +131,16 @@ VERIFIERS = (verify_unique_ids, verify_counter_windows_paired, verify_rules)
 
 
 def _node_at(root: yaml.Node | None, loc: tuple[int | str, ...]) -> yaml.Node | None:
-    """The YAML node at a pydantic error location (deepest one that exists)."""
+    """The YAML node at a pydantic error location (deepest one that exists).
+
+    A location that ends at a mapping key gives the key's node, so an error about a key (a
+    misspelt one, or one whose value is a block below it) points at the key's own line.
+    """
     node = root
-    for key in loc:
+    for n, key in enumerate(loc):
         if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == key), None)
+            pair = next(((k, v) for k, v in node.value if k.value == key), None)
+            nxt = None if pair is None else pair[0] if n == len(loc) - 1 else pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
             nxt = node.value[key] if key < len(node.value) else None
         else:
@@ -170,15 +175,50 @@ def _describe_loc(raw: Any, loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+Problem = tuple[tuple[int | str, ...], str]
+"""Location of a problem in the document, and what is wrong there."""
+
+
+def _validation_problems(exc: ValidationError) -> list[Problem]:
+    return [
+        (
+            tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p)),
+            "unknown key; check its spelling"
+            if err["type"] == "extra_forbidden"
+            else err["msg"].removeprefix("Value error, "),
+        )
+        for err in exc.errors()
+    ]
+
+
 def _format_validation(source: str, root: yaml.Node | None, raw: Any, exc: ValidationError) -> str:
+    """One line per validation error, ``file:line: where: what``."""
+    return _format_problems(source, root, raw, _validation_problems(exc))
+
+
+def _rule_problems(raw: dict[str, Any]) -> list[Problem]:
+    """Problems of the ``rules`` section, checked on the raw document so that they are reported
+    together with any structural problem elsewhere."""
+    rules = raw.get("rules")
+    if not isinstance(rules, dict) or not all(isinstance(k, str) for k in rules):
+        return []  # the structural validation reports a malformed section
+    try:
+        validate_rule_settings(rules)
+    except RuleSettingsError as exc:
+        return [(("rules", *loc), msg) for loc, msg in exc.problems]
+    return []
+
+
+def _format_problems(source: str, root: yaml.Node | None, raw: Any, problems: list[Problem]) -> str:
+    """One line per problem, ``file:line: where: what``, in the order of the file."""
     lines = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+    for loc, msg in problems:
         node = _node_at(root, loc)
-        line = f":{node.start_mark.line + 1}" if node is not None else ""
-        msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{source}{line}: {_describe_loc(raw, loc)}: {msg}")
-    return "\n".join(lines)
+        line = node.start_mark.line + 1 if node is not None else 0
+        lines.append(
+            (line, f"{source}{f':{line}' if line else ''}: {_describe_loc(raw, loc)}: {msg}")
+        )
+    return "\n".join(text for _, text in sorted(lines, key=lambda item: item[0]))
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -212,10 +252,14 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
         raw = migrate(raw)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
+    rule_problems = _rule_problems(raw)
     try:
         config = SiteConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_validation(source, root, raw, exc)) from exc
+        problems = _validation_problems(exc) + rule_problems
+        raise ConfigError(_format_problems(source, root, raw, problems)) from exc
+    if rule_problems:
+        raise ConfigError(_format_problems(source, root, raw, rule_problems))
     for verify in VERIFIERS:
         try:
             verify(config)

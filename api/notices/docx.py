@@ -23,6 +23,7 @@ from PIL import Image as PILImage
 
 from api.notices import sections
 from api.notices.model import PREVIEW_BANNER, NoticeContent
+from api.outputs import complete_file
 
 logger = logging.getLogger(__name__)
 
@@ -178,10 +179,10 @@ def write_docx(content: NoticeContent, path: Path) -> Path:
         _para(doc, content.copies, 12)
     _para(doc, "网点签收", 13, heading=True)
     _para(doc, sections.RECEIPT, 12)
-    path.parent.mkdir(parents=True, exist_ok=True)
     doc.core_properties.title = f"{content.title} {content.number}"
     doc.core_properties.author = content.issuer or "branchwatch"
     doc.core_properties.subject = f"{content.branch_name} {content.period_text}"
-    doc.save(str(path))
-    logger.info("wrote %s (%d violations)", path, len(content.lines))
+    with complete_file(path) as tmp:
+        doc.save(str(tmp))
+    logger.debug("wrote %s (%d violations)", path, len(content.lines))
     return path

@@ -1,6 +1,7 @@
 """CJK fonts for reportlab: the Simplified Chinese face of Noto Sans CJK, embedded as TrueType.
 
-Debian's ``fonts-noto-cjk`` ships OpenType collections (``.ttc``) with PostScript (CFF)
+The font (:func:`vision.fonts.locate_font`: Debian's ``fonts-noto-cjk`` or the
+``noto-cjk-sans-otc`` wheel) is an OpenType collection (``.ttc``) with PostScript (CFF)
 outlines, which reportlab cannot embed. For each document the SC face of the collection is
 cut down to the characters the document uses (fontTools ``subset``) and its outlines are
 converted to quadratic TrueType curves (``cu2qu``); the result is registered with reportlab
@@ -15,23 +16,19 @@ import io
 import itertools
 import logging
 from functools import lru_cache
-from pathlib import Path
 
 from fontTools import subset  # type: ignore[import-untyped]
 from fontTools.pens.cu2quPen import Cu2QuPen  # type: ignore[import-untyped]
 from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]
-from fontTools.ttLib import TTCollection, TTFont, newTable  # type: ignore[import-untyped]
+from fontTools.ttLib import TTFont, newTable  # type: ignore[import-untyped]
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont as ReportlabTTFont
 
+from vision.fonts import BOLD, REGULAR, ResolvedFont, locate_font
+
 logger = logging.getLogger(__name__)
 
-NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
-REGULAR_TTC = NOTO_DIR / "NotoSansCJK-Regular.ttc"
-BOLD_TTC = NOTO_DIR / "NotoSansCJK-Bold.ttc"
-FACE_NAME = "Noto Sans CJK SC"
-"""Family name of the Simplified Chinese face inside the collections."""
 BASE_CHARS = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。、；：？！“”‘’（）《》〔〕【】—…·％"
 """Characters every subset holds, whatever the document's text."""
 MAX_CURVE_ERROR = 1.0
@@ -39,35 +36,6 @@ UNUSED_TABLES = ("GSUB", "GPOS", "GDEF", "BASE", "JSTF", "VORG", "vhea", "vmtx",
 """Tables a PDF does not use (reportlab places glyphs itself, horizontally)."""
 _serial = itertools.count(1)
 """Largest distance (font units of 1000/em) between a cubic curve and its quadratic copy."""
-
-
-class FontMissing(FileNotFoundError):
-    """The Noto CJK collection is not installed (Debian package ``fonts-noto-cjk``)."""
-
-
-def face_index(path: Path, family: str = FACE_NAME) -> int:
-    """Index of the face whose family name is ``family`` inside a font collection.
-
-    Args:
-        path: A ``.ttc`` file.
-        family: Family name (name ID 1) to look for.
-
-    Returns:
-        The face index (``fontNumber`` of fontTools, ``subfontIndex`` of reportlab).
-
-    Raises:
-        FontMissing: The file does not exist or holds no such face.
-    """
-    if not path.exists():
-        raise FontMissing(f"{path} not found; install the Debian package fonts-noto-cjk")
-    collection = TTCollection(str(path), lazy=True)
-    try:
-        for i, font in enumerate(collection.fonts):
-            if font["name"].getDebugName(1) == family:
-                return i
-    finally:
-        collection.close()
-    raise FontMissing(f"{path} has no face named {family!r}")
 
 
 def _to_truetype(font: TTFont) -> None:
@@ -104,20 +72,17 @@ def _to_truetype(font: TTFont) -> None:
     font.sfntVersion = "\x00\x01\x00\x00"
 
 
-def truetype_subset(path: Path, chars: str) -> bytes:
+def truetype_subset(face: ResolvedFont, chars: str) -> bytes:
     """The SC face of a Noto CJK collection, cut to ``chars``, as TrueType font bytes.
 
     Args:
-        path: ``NotoSansCJK-Regular.ttc`` or ``-Bold.ttc``.
+        face: The located collection and the index of its SC face.
         chars: Characters to keep (:data:`BASE_CHARS` are always kept).
 
     Returns:
         A ``.ttf`` file's bytes.
-
-    Raises:
-        FontMissing: The collection is not installed.
     """
-    font = TTFont(str(path), fontNumber=face_index(path), lazy=True)
+    font = TTFont(str(face.path), fontNumber=face.index, lazy=True)
     for tag in UNUSED_TABLES:
         if tag in font:
             del font[tag]  # before anything decompiles them: layout tables cost seconds
@@ -142,8 +107,8 @@ def truetype_subset(path: Path, chars: str) -> bytes:
 
 
 @lru_cache(maxsize=16)
-def _subset_bytes(path: Path, chars: str) -> bytes:
-    return truetype_subset(path, chars)
+def _subset_bytes(face: ResolvedFont, chars: str) -> bytes:
+    return truetype_subset(face, chars)
 
 
 class CjkFonts:
@@ -178,14 +143,14 @@ class CjkFonts:
     def register(self) -> None:
         """Register both fonts with reportlab, cut to the noted characters.
 
-        The bold face falls back to the regular one when ``NotoSansCJK-Bold.ttc`` is missing.
+        The bold face falls back to the regular one where the bold collection is not installed
+        (``models/fonts.yaml``).
 
         Raises:
-            FontMissing: ``NotoSansCJK-Regular.ttc`` is not installed.
+            FontMissing: No verified Noto Sans CJK file is installed.
         """
         chars = "".join(sorted(self._chars - {"\n", "\r", "\t"}))
-        bold_path = BOLD_TTC if BOLD_TTC.exists() else REGULAR_TTC
-        for name, path in ((self.regular, REGULAR_TTC), (self.bold, bold_path)):
-            data = _subset_bytes(path, chars)
+        for name, face in ((self.regular, locate_font(REGULAR)), (self.bold, locate_font(BOLD))):
+            data = _subset_bytes(face, chars)
             pdfmetrics.registerFont(ReportlabTTFont(name, io.BytesIO(data)))
         logger.debug("registered %s/%s with %d characters", self.regular, self.bold, len(chars))

@@ -25,6 +25,7 @@ from api.notices.html import write_html
 from api.notices.model import NoticeContent, NoticeFilesExist, build_notice
 from api.notices.pdf import write_pdf
 from api.notices.policy import NoticePolicy
+from api.outputs import complete_folder
 from api.scorecards import scheme_period
 from rules.standard import DEFAULT_SCHEME
 
@@ -131,7 +132,12 @@ def generate_notice(
             f"{branch} {content.period.label} notice; use another --out folder"
         )
     stem = file_stem(content)
-    paths = {fmt.value: WRITERS[fmt](content, folder / f"{stem}.{fmt.value}") for fmt in formats}
+    with complete_folder(folder) as staging:  # a failed run leaves no partial version behind
+        for fmt in formats:
+            WRITERS[fmt](content, staging / f"{stem}.{fmt.value}")
+    paths = {fmt.value: folder / f"{stem}.{fmt.value}" for fmt in formats}
+    for written in paths.values():
+        logger.info("wrote %s (%d violations)", written, len(content.lines))
     row = Notice(
         number=content.number,
         branch_id=branch,

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.notices import sections
 from api.notices.model import PREVIEW_BANNER, NoticeContent
+from api.outputs import complete_file
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def write_html(content: NoticeContent, path: Path) -> Path:
     Example:
         >>> write_html(build_notice(session, "b001", "2026-11"), Path("out/notice.html"))
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(content), encoding="utf-8")
-    logger.info("wrote %s", path)
+    with complete_file(path) as tmp:
+        tmp.write_text(render_html(content), encoding="utf-8")
+    logger.debug("wrote %s", path)
     return path

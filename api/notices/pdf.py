@@ -33,6 +33,7 @@ from reportlab.platypus import (
 from api.notices import sections
 from api.notices.fonts import CjkFonts
 from api.notices.model import PREVIEW_BANNER, NoticeContent
+from api.outputs import complete_file
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def write_pdf(content: NoticeContent, path: Path) -> Path:
         ``path``.
 
     Raises:
-        api.notices.fonts.FontMissing: Debian's ``fonts-noto-cjk`` is not installed.
+        vision.fonts.FontMissing: No verified Noto Sans CJK file is installed.
 
     Example:
         >>> write_pdf(build_notice(session, "b001", "2026-11"), Path("out/notice.pdf"))
@@ -230,7 +231,13 @@ def write_pdf(content: NoticeContent, path: Path) -> Path:
     story = _story(styles, content)
     decorate = page_decorator(fonts, sections.footer(content), content.preview)
     fonts.register()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with complete_file(path) as tmp:
+        _build(tmp, content, story, decorate)
+    logger.debug("wrote %s (%d violations)", path, len(content.lines))
+    return path
+
+
+def _build(path: Path, content: NoticeContent, story: list[Any], decorate: Any) -> None:
     doc = SimpleDocTemplate(
         str(path),
         pagesize=A4,
@@ -243,5 +250,3 @@ def write_pdf(content: NoticeContent, path: Path) -> Path:
         subject=f"{content.branch_name} {content.period_text}",
     )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    logger.info("wrote %s (%d violations)", path, len(content.lines))
-    return path

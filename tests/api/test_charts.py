@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from contextlib import AbstractContextManager
 from contextlib import nullcontext as does_not_raise
 from pathlib import Path
@@ -12,6 +15,7 @@ import pytest
 
 from api.charts import (
     CameraHeat,
+    ChartError,
     ItemDeductions,
     ScoreTrend,
     deductions_chart,
@@ -20,6 +24,8 @@ from api.charts import (
     trend_chart,
 )
 from tests.api.notices.seed import make_still
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -97,3 +103,56 @@ def test_heat_map_without_still_draws_on_blank(tmp_path: Path) -> None:
         )
     )
     assert image.size > 0
+
+
+CHARTS_WITHOUT_FONT_CACHE = """
+import sys, warnings
+from pathlib import Path
+import numpy as np
+from matplotlib import font_manager
+from api.charts import (CameraHeat, ItemDeductions, ScoreTrend, deductions_chart, heatmap_chart,
+                        trend_chart)
+from vision.fonts import locate_font
+
+warnings.simplefilter("error")  # any warning (a missing glyph first of all) fails the run
+out = Path(sys.argv[1])
+trend_chart(ScoreTrend(("2026-10", "2026-11"), ("城东支行", "城西支行"),
+                       np.array([[99.0, 96.5], [97.0, 98.0]])), out / "trend.png")
+deductions_chart(ItemDeductions(("员工睡觉", "保安坐姿不端正"), np.array([2.0, 1.0]),
+                                np.array([400.0, 200.0]), np.array([2, 1])), out / "items.png")
+deductions_chart(ItemDeductions((), np.zeros(0), np.zeros(0), np.zeros(0, np.int64)),
+                 out / "none.png")
+heatmap_chart(CameraHeat("城东支行 大堂", None, np.array([[0.1, 0.1, 0.4, 0.4]], np.float32), 2),
+              out / "heat.png")
+face = locate_font()
+found = font_manager.findfont(font_manager.FontProperties(family=[face.face]),
+                              fallback_to_default=False)
+assert Path(found) == face.path, found
+print("ok", face.path)
+"""
+
+
+def test_every_chart_renders_chinese_with_an_empty_font_cache(tmp_path: Path) -> None:
+    """matplotlib with no font cache and no system font lookup still sets every character:
+    the chart font is registered by file, and a missing glyph would fail the run."""
+    config = tmp_path / "mplconfig"
+    config.mkdir()
+    env = {**os.environ, "MPLCONFIGDIR": str(config), "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-c", CHARTS_WITHOUT_FONT_CACHE, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("ok ")
+    for name in ("trend", "items", "none", "heat"):
+        assert _png(tmp_path / f"{name}.png").size > 0
+
+
+def test_a_character_missing_from_the_font_fails_the_chart(tmp_path: Path) -> None:
+    trend = ScoreTrend(("2026-10", "2026-11"), ("ธนาคาร支行",), np.array([[99.0, 96.5]]))
+    with pytest.raises(ChartError, match="THAI CHARACTER"):
+        trend_chart(trend, tmp_path / "trend.png")
+    assert not (tmp_path / "trend.png").exists()

@@ -28,7 +28,7 @@ from vision.backends.runtimes import PrecisionError, cpu_capabilities
 from vision.backends.torch_runner import DeviceError
 from vision.backends.yolo_io import PAD_VALUE, HeadLayout, decode, letterbox
 from vision.config.detector import Backend, DetectorConfig, Precision
-from vision.detector import DetectorError, ObjectDetector, PoseDetector
+from vision.detector import DetectorError, ObjectDetector, PoseDetector, require_runtime
 from vision.types import FrameDetections, Keypoint, SampledFrame, box_iou
 from vision.weights import CACHE_ENV, WeightsError, file_sha256, locate_weights
 
@@ -370,3 +370,15 @@ def test_failed_export_reports_the_exporter_log(
         exported_model(fake, ExportFormat.ONNX)
     assert not export_dir(fake, ExportFormat.ONNX).exists()
     assert export_dir(fake, ExportFormat.ONNX) != export_dir(real, ExportFormat.ONNX)
+
+
+def test_a_backend_whose_runtime_is_missing_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real(name, *a)
+    )
+    with pytest.raises(DetectorError, match=r"pip install 'branchwatch\[openvino\]'"):
+        require_runtime(ExportFormat.OPENVINO)
+    require_runtime(ExportFormat.ONNX)

@@ -81,5 +81,29 @@ def test_probe_errors_name_the_file(tmp_path: Path) -> None:
         probe(missing)
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\0" * 1000)
-    with pytest.raises(VideoError, match=r"broken.mp4: cannot open as video .*moov"):
+    with pytest.raises(VideoError, match=r"broken.mp4: not a video file"):
         probe(broken)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"", "not a video file: it is empty"),
+        (b"hello, this is a text file\n" * 40, "not a video file: FFmpeg does not recognise"),
+        (bytes(range(256)) * 20, "not a video file: FFmpeg does not recognise"),
+    ],
+)
+def test_files_that_are_no_video_are_named_so(tmp_path: Path, content: bytes, says: str) -> None:
+    path = tmp_path / "ch01_20261122080000_20261122090000.mp4"
+    path.write_bytes(content)
+    with pytest.raises(VideoError, match=says):
+        probe(path)
+
+
+def test_an_mp4_cut_before_its_index_is_named_so(video_dir: Path, tmp_path: Path) -> None:
+    data = write_video(video_dir / "whole.mp4", frames=50, fps=25, gop=25).read_bytes()
+    assert data[4:8] == b"ftyp" and data.index(b"moov") > data.index(b"mdat")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: data.index(b"moov") - 4])
+    with pytest.raises(VideoError, match=r"cut.mp4: cannot open as video .*cut short .*moov"):
+        probe(cut)

@@ -14,6 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 from api.config import SiteConfig
+from api.logs import worker_logging
 from api.scan.orphans import exit_with_parent
 from api.scan.worker import (
     BrokenWorker,
@@ -32,6 +33,7 @@ _STATE: list[WorkerState | BrokenWorker] = []
 
 def _init_local(site: SiteConfig, threads: int, parent: int) -> None:
     exit_with_parent(parent)
+    worker_logging()
     _STATE.append(load_worker(site, threads))
 
 

@@ -134,3 +134,38 @@ def test_opening_times_are_clock_text(
     with expectation:
         hours = parse_config(text, "site.yaml").branch("chengdong").hours
         assert hours.open.end.isoformat() == "17:00:00"
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(i for i, row in enumerate(text.splitlines(), 1) if fragment in row)
+
+
+def test_every_problem_is_reported_at_once_each_on_its_own_line() -> None:
+    """Structural and rule problems together, in file order, each with the line of its key."""
+    text = (
+        EXAMPLE.replace("  interval_s: 2.0", "  intervl_s: 2.0")
+        .replace("    grace_s: 300", "    grace_s: -5\n    colour: red")
+        .replace("rules:\n", "rules:\n  NO_SUCH_ITEM:\n    enabled: true\n")
+        .replace("timezone: Asia/Shanghai", "timezone: Nowhere/City")
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "site.yaml")
+    lines = str(info.value).splitlines()
+    expected = [
+        (_line_of(text, "intervl_s:"), "sampling.intervl_s: unknown key"),
+        (_line_of(text, "NO_SUCH_ITEM:"), "rules.NO_SUCH_ITEM: unknown inspection item"),
+        (_line_of(text, "grace_s: -5"), "rules.LOBBY_MANAGER_ABSENT.grace_s: "),
+        (_line_of(text, "colour: red"), "rules.LOBBY_MANAGER_ABSENT.colour: unknown parameter"),
+        (_line_of(text, "Nowhere/City"), "branches[0] (chengdong).timezone"),
+    ]
+    assert len(lines) == len(expected), lines
+    for row, (line, says) in zip(lines, expected, strict=True):
+        assert row.startswith(f"site.yaml:{line}: {says}"), row
+
+
+def test_a_misspelt_section_points_at_its_own_line() -> None:
+    """A misspelt key whose value is a block below it is reported on the key's line."""
+    text = EXAMPLE.replace("sampling:\n", "samplng:\n", 1)
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "site.yaml")
+    assert f"site.yaml:{_line_of(text, 'samplng:')}: samplng: unknown key" in str(info.value)

@@ -5,19 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
 from reportlab.pdfgen.canvas import Canvas
 
-from api.notices.fonts import REGULAR_TTC, CjkFonts, FontMissing, face_index
-
-
-def test_sc_face_is_found_by_name() -> None:
-    assert face_index(REGULAR_TTC) == 2  # JP, KR, SC, TC, HK in Debian's collection
-
-
-def test_missing_collection_is_named(tmp_path: Path) -> None:
-    with pytest.raises(FontMissing, match="fonts-noto-cjk"):
-        face_index(tmp_path / "none.ttc")
+from api.notices.fonts import CjkFonts
 
 
 def test_documents_in_one_process_each_get_their_glyphs(tmp_path: Path) -> None:
