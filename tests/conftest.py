@@ -79,12 +79,15 @@ class _PgSchemas:
         if not local or not Path("/proc/self").exists():
             return
         with self.admin.begin() as conn:
-            names = conn.execute(
-                text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bw\\_test\\_%'")
-            ).scalars()
-            for name in list(names):
-                pid = name.split("_")[2]
-                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            names = list(
+                conn.execute(
+                    text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bw\\_test\\_%'")
+                ).scalars()
+            )
+        for name in names:
+            pid = name.split("_")[2]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                with self.admin.begin() as conn:  # one transaction each (see drop_all)
                     conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
 
     def new(self) -> str:
@@ -95,8 +98,10 @@ class _PgSchemas:
         return _with_search_path(pg_base_url(), schema)
 
     def drop_all(self) -> None:
-        with self.admin.begin() as conn:
-            for schema in self.schemas:
+        # One transaction per schema: dropping them all at once takes a lock per table of
+        # every schema and runs out of the server's lock table (max_locks_per_transaction).
+        for schema in self.schemas:
+            with self.admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         self.admin.dispose()
 

@@ -32,7 +32,9 @@ console = Console(stderr=True, soft_wrap=True)
 
 
 def _os_message(exc: OSError) -> str:
-    name = exc.filename if exc.filename is not None else ""
+    if exc.filename is None:
+        return f"{exc}; check the path"
+    name = exc.filename
     if exc.errno == errno.EADDRINUSE:
         return f"{exc.strerror}; another program listens there: stop it or choose another --port"
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

@@ -35,6 +35,13 @@ def backfill(
         console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from exc
     options = ScanOptions.build(db_url=db, work_dir=work, workers=1)
+    if not options.work_dir.is_dir():
+        console.print(
+            f"[red]{options.work_dir} is not the work folder of a scan; "
+            "give the scan's --work[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     engine = make_engine(options.db_url)
     try:
         upgrade(engine)

@@ -225,6 +225,14 @@ def scan(
     except ExecutorError as exc:
         console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from exc
+    if not summary.files:
+        where = ", ".join(str(p) for p in paths)
+        console.print(
+            f"[red]no video files of a configured camera found in {where}; check the folder "
+            f"and the cameras' file patterns in {config}[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     raise typer.Exit(summary_exit_code(summary))
 
 

@@ -26,6 +26,7 @@ from api.db.session import (
 )
 from api.notices import NoticeError, PolicyError, generate_notice, load_policy
 from api.reports import report_data, write_report
+from api.scorecards import scheme_period
 from rules.periods import PeriodError
 from rules.standard import DEFAULT_SCHEME, StandardError
 from vision.fonts import FontMissing
@@ -68,6 +69,8 @@ def notices(
     engine = None
     try:
         rules = load_policy(policy)
+        scheme_period(scheme, period)  # a wrong period is named even where no branch is stored
+        out.mkdir(parents=True, exist_ok=True)
         engine = make_engine(db or default_db_url())
         check_schema(engine)
         table = Table(title=f"{period} 整改通知书")

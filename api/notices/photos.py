@@ -61,7 +61,13 @@ def _decode(data: bytes, limits: PhotoLimits) -> Image.Image:
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        ImportError,  # once ultralytics is imported, Image.open tries a HEIF plugin for the rest
+    ) as exc:
         raise PhotoError("文件不是可读取的图片") from exc
     return image
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from api.db.session import default_db_url
+from api.db.session import default_db_url, parse_db_url
 
 
 class ExecutorKind(StrEnum):
@@ -54,8 +54,10 @@ class ScanOptions:
         if threads < 1:
             raise ValueError(f"threads per worker must be at least 1, not {threads}")
         url = db_url or default_db_url()
+        parsed = parse_db_url(url)  # a malformed URL is refused here, before any work
         if work_dir is None:
-            db_path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+            sqlite = parsed.get_backend_name() == "sqlite" and parsed.database
+            db_path = parsed.database if sqlite else None
             work_dir = (
                 Path(db_path).resolve().parent / "branchwatch-data"
                 if db_path

@@ -234,8 +234,8 @@ def test_probe_reports_gop_rate_duration_and_creation_time(video_dir: Path) -> N
     ("content", "message"),
     [
         (None, "no such file"),
-        (b"", "cannot open"),
-        (b"this is not a video at all" * 100, "cannot open"),
+        (b"", "not a video file: it is empty"),
+        (b"this is not a video at all" * 100, "not a video file"),
     ],
 )
 def test_unreadable_input_raises_video_error_naming_the_file(

@@ -29,6 +29,9 @@ from api.logs import set_debug
 
 ROOT = Path(__file__).resolve().parents[3]
 UNREACHABLE_PG = "postgresql+psycopg://nobody@127.0.0.1:9/test"
+SECRET = "cli-error-paths-" + "x" * 32
+STORE_FREE = frozenset({"reference set", "reference show"})
+"""Commands whose ``--db`` only locates the work folder: a malformed URL is still refused."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,16 @@ BASE: dict[str, tuple[str, ...]] = {
     "doctor": (),
     "eval": ("{tmp}/labels.yaml",),
     "rules quality": ("-c", "{config}"),
-}
+    "notify subscribe": (
+        "ops", "--channel", "webhook", "--target", "http://127.0.0.1:9/hook",
+        "--role", "supervisor", "-t", "run_failed",
+    ),
+    "notify list": (),
+    "notify deliveries": (),
+    "notify send": (),
+    "notify remind": (),
+    "retention apply": (),
+}  # fmt: skip
 
 # Error paths particular to one command.
 SPECIFIC: dict[str, list[Case]] = {
@@ -109,7 +121,7 @@ SPECIFIC: dict[str, list[Case]] = {
     ],
     "report": [Case(("--period", "2026-11", "--db", "{okdb}", "--out", "{file}/sub"), "{file}")],
     "init": [Case(("{file}/sub",), "{file}")],
-    "check": [Case(("-c", "{typo}"), "line")],
+    "check": [Case(("-c", "{typo}"), "intervl_s: unknown key")],
     "scan": [
         Case(("{tmp}/empty", "-c", "{config}", "--db", "{okdb}", "--work", "{tmp}/w"), "no video"),
         Case(("{tmp}/missing", "-c", "{config}", "--db", "{okdb}"), "missing"),
@@ -145,6 +157,45 @@ SPECIFIC: dict[str, list[Case]] = {
         Case(("{file}",), "afile"),
     ],
     "rules quality": [],
+    "notify subscribe": [
+        Case(
+            (
+                "ops",
+                "--channel",
+                "webhook",
+                "--target",
+                "not a url",
+                "--role",
+                "supervisor",
+                "-t",
+                "run_failed",
+                "--db",
+                "{okdb}",
+            ),
+            "not a url",
+        ),
+        Case(
+            (
+                "ops",
+                "--channel",
+                "email",
+                "--target",
+                "nobody",
+                "--role",
+                "supervisor",
+                "-t",
+                "run_failed",
+                "--db",
+                "{okdb}",
+            ),
+            "nobody",
+        ),
+    ],  # fmt: skip
+    "notify list": [],
+    "notify deliveries": [],
+    "notify send": [],
+    "notify remind": [],
+    "retention apply": [],
 }
 
 
@@ -155,15 +206,16 @@ def generic_cases(path: str) -> list[Case]:
     status = 1 if path == "doctor" else 2  # the doctor ran and found a problem
     cases: list[Case] = []
     if "--db" in options:
-        cases += [
-            Case((*base, "--db", "notaurl"), "notaurl", status),
-            Case((*base, "--db", UNREACHABLE_PG), "127.0.0.1", status),
-            Case((*base, "--db", "sqlite:///{file}/sub/x.db"), "{file}", status),
-        ]
+        cases.append(Case((*base, "--db", "notaurl"), "notaurl", status))
+        if path not in STORE_FREE:
+            cases += [
+                Case((*base, "--db", UNREACHABLE_PG), "127.0.0.1", status),
+                Case((*base, "--db", "sqlite:///{file}/sub/x.db"), "{file}", status),
+            ]
     if "--config" in options and "-c" in base:
         swap = list(base)
         at = swap.index("-c") + 1
-        for config, says in (("{tmp}/none.yaml", "none.yaml"), ("{typo}", "line")):
+        for config, says in (("{tmp}/none.yaml", "none.yaml"), ("{typo}", "{typo_at}")):
             swap[at] = config
             cases.append(Case(tuple(swap), says))
     return cases
@@ -199,6 +251,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     assert run_cli(("init", str(tmp / "site")), values).returncode == 0
     text = config.read_text(encoding="utf-8")
     typo.write_text(text.replace("  interval_s:", "  intervl_s:"), encoding="utf-8")
+    line = 1 + text[: text.index("  interval_s:")].count("\n")
+    values["typo_at"] = f"typo.yaml:{line}:"
     made = run_cli(("users", "add", "alice", "--role", "admin", "--password", "pw-1234567"), values)
     assert made.returncode == 0, made.stderr
     _tiny_video(Path(values["video"]))
@@ -226,6 +280,7 @@ def run_cli(args: tuple[str, ...], values: dict[str, str]) -> subprocess.Complet
         "HOME": f"{values['tmp']}/home",
         "BRANCHWATCH_LOG": f"{values['tmp']}/branchwatch.log",
         "BRANCHWATCH_DB": values["okdb"],
+        "BRANCHWATCH_SECRET_KEY": SECRET,
         "COLUMNS": "80",
     }
     return subprocess.run(

@@ -1,5 +1,6 @@
 """The demo's own evidence clips, cut by its scan, play in real headless Chromium from the
-review service, and what the browser receives matches the sha256 stored with each event."""
+review service. The stored clip matches the sha256 stored with its event; what the browser
+receives is a marked copy of it (viewer and hour), never the stored file changed."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from api.auth import Role, add_user
 from api.db.models import EventRecord
 from api.db.session import make_engine
 from api.service.app import create_app
+from api.service.media import EvidenceKind, checked_evidence
 from tests.api.service.browser import CHROMIUM, CHROMIUM_ARGS, log_in, served
 from tests.api.service.conftest import make_settings
 from tests.api.service.seed import PASSWORD
+from vision.digest import file_sha256
 
 
 @pytest.fixture
@@ -66,7 +69,12 @@ def test_demo_clips_play_in_chromium(demo_store: str) -> None:
                     "() => document.getElementById('clip').currentTime > 0.5", timeout=20_000
                 )
                 body = page.request.get(f"{url}/api/events/{event.id}/clip.mp4").body()
-                assert hashlib.sha256(body).hexdigest() == event.evidence["clip_sha256"]
+                stored = checked_evidence(event, EvidenceKind.CLIP)
+                assert file_sha256(stored) == event.evidence["clip_sha256"]
+                assert (
+                    body[4:8] == b"ftyp"
+                    and hashlib.sha256(body).hexdigest() != (event.evidence["clip_sha256"])
+                )  # the viewer's marked copy
         finally:
             browser.close()
     app.state.engine.dispose()
