@@ -122,6 +122,8 @@ def show_references(
     site = load_site(config)
     branches = site.branches if branch is None else [pick_branch(site, branch)]
     store = ReferenceStore(references_root(db, work))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     table = Table("branch", "camera", "reference", "marked at (UTC)", "source", "size")
     for branch_cfg in branches:
         cameras = branch_cfg.cameras if camera is None else [pick_camera(branch_cfg, camera)]
@@ -143,7 +145,7 @@ def show_references(
                 f"{w}x{h}",
             )
             if out is not None:
-                out.mkdir(parents=True, exist_ok=True)
                 target = out / f"{branch_cfg.id}_{camera_cfg.id}.jpg"
-                cv2.imwrite(str(target), draw_zones(still.image, camera_cfg))
+                if not cv2.imwrite(str(target), draw_zones(still.image, camera_cfg)):
+                    raise fail(f"cannot write {target}; check that the folder is writable")
     Console().print(table)
