@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from api.auth import AuditAction, Principal, record_audit
 from api.db.models import EventRecord, Review, Video, utcnow
 from api.db.session import begin_write
+from api.notices.photos import PhotoError, PhotoLimits, clean_photo
 from api.store import Store
 from rules.coverage import MANUAL_RULE_VERSION
 from rules.standard import item_name, load_catalog
@@ -56,14 +57,13 @@ class ManualFinding:
 
 
 def _photo_image(photo: bytes) -> npt.NDArray[np.uint8]:
-    if len(photo) > MAX_PHOTO_BYTES:
-        raise ManualFindingError(
-            f"照片过大（{len(photo) // 1024 // 1024} MB），请上传不超过 "
-            f"{MAX_PHOTO_BYTES // 1024 // 1024} MB 的 JPEG 或 PNG"
-        )
-    image = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ManualFindingError("无法读取上传的照片，请上传 JPEG 或 PNG 图片")
+    """The upload checked and cleaned as rectification photos are (JPEG/PNG/WebP only, size
+    limits, turned upright, metadata dropped), as a BGR image."""
+    try:
+        clean = clean_photo(photo, PhotoLimits(max_bytes=MAX_PHOTO_BYTES))
+    except PhotoError as exc:
+        raise ManualFindingError(f"无法读取上传的照片：{exc}") from exc
+    image = cv2.imdecode(np.frombuffer(clean, np.uint8), cv2.IMREAD_COLOR)
     return np.asarray(image, np.uint8)
 
 

@@ -57,7 +57,7 @@ def day_kind(day: date) -> DayKind:
     weekend = day.weekday() >= 5
     try:
         working = chinese_calendar.is_workday(day)
-    except NotImplementedError:
+    except NotImplementedError:  # the package's answer for a year it has no data of yet
         _uncovered_year(day.year)
         return DayKind.WEEKEND if weekend else DayKind.WORKDAY
     if working:
@@ -70,7 +70,7 @@ def holiday_name(day: date) -> str | None:
     package names it in English, or ``None``."""
     try:
         holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
+    except NotImplementedError:  # a year the package has no data of yet
         _uncovered_year(day.year)
         return None
     return str(name) if holiday and name else None
